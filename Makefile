@@ -1,0 +1,52 @@
+# CampusDesk: every developer command. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+TICKETS ?= 1000
+SEED ?= 42
+SCALE ?= 1m
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: run test venv dev-venv migrate seed eval-classifier retrain bench fuzz lint lock clean
+
+## run: start the five services on the local SQLite database (Ctrl-C stops them all)
+run: venv
+	$(PY) -m ticket_service migrate
+	@echo "==> CampusDesk is starting: open http://127.0.0.1:8000"
+	$(VENV)/bin/honcho start -f Procfile
+
+## test: the whole suite on a throwaway PostgreSQL and on SQLite, then ruff and mypy
+test:
+	scripts/test.sh
+
+venv:
+	scripts/bootstrap-venv.sh runtime
+
+dev-venv:
+	scripts/bootstrap-venv.sh dev
+
+## migrate: apply the database migrations to DATABASE_URL (default: the local SQLite file)
+migrate: venv
+	$(PY) -m ticket_service migrate
+
+## seed: fill DATABASE_URL with TICKETS realistic tickets (deterministic for a SEED)
+seed: venv
+	$(PY) -m ticket_service migrate
+	$(PY) -m ticket_service seed --tickets $(TICKETS) --seed $(SEED)
+
+lint: dev-venv
+	ruff check .
+	ruff format --check .
+
+## lock: re-resolve the pins in requirements/*.txt from requirements/*.in
+lock:
+	rm -rf /tmp/campusdesk-lock && python3.11 -m venv /tmp/campusdesk-lock
+	/tmp/campusdesk-lock/bin/pip install -q -r requirements/runtime.in
+	{ echo "# Runtime pins of every service, resolved together (regenerate with: make lock)"; \
+	  /tmp/campusdesk-lock/bin/pip freeze --exclude-editable; } > requirements/runtime.txt
+	/tmp/campusdesk-lock/bin/pip install -q -r requirements/dev.in
+	{ echo "# Test and tooling pins on top of the runtime pins (regenerate with: make lock)"; echo "-r runtime.txt"; \
+	  /tmp/campusdesk-lock/bin/pip freeze --exclude-editable | grep -vxF -f requirements/runtime.txt; } > requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""CampusDesk analytics: resolution time: Average (and median) resolution time of closed tickets by opening month."""

@@ -1,0 +1,1 @@
+"""Shared building blocks of the CampusDesk services (imported, never run)."""

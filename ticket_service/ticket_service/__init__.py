@@ -1,0 +1,1 @@
+"""CampusDesk ticket service: tickets, messages and their history, stored in SQL."""

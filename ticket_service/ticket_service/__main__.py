@@ -1,0 +1,3 @@
+from ticket_service.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The ticket service's app factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from campusdesk_common.app_factory import new_service_app
+from campusdesk_common.health import ReadinessCheck
+from campusdesk_common.logging import configure_logging
+from ticket_service.classifier import load_classifier
+from ticket_service.classifier.retraining import Retrainer
+from ticket_service.database import create_engine
+from ticket_service.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ticket service; the engine and classifier are created when it starts."""
+    settings = settings or Settings()
+    configure_logging("ticket_service", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.engine = create_engine(
+            settings.database_url, pool_size=settings.db_pool_size, statement_timeout=settings.db_statement_timeout
+        )
+        app.state.classifier = load_classifier(settings)
+        app.state.retrainer = Retrainer()
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    app = new_service_app(
+        service="ticket_service",
+        title="CampusDesk ticket service",
+        description="Tickets, their message threads and history, and the aggregates analytics needs. "
+        "Every `/tickets` request carries `X-Role: user` or `X-Role: helpdesk`.",
+        lifespan=lifespan,
+        readiness_checks=_readiness_checks,
+    )
+    from ticket_service.routes import include_routes
+
+    include_routes(app)
+    return app
+
+
+def _readiness_checks(app: FastAPI) -> dict[str, ReadinessCheck]:
+    async def database() -> str | None:
+        try:
+            async with app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means "not ready"
+            return type(exc).__name__
+        return None
+
+    return {"database": database}

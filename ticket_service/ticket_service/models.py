@@ -1,0 +1,225 @@
+"""The ticket service's tables (SQLAlchemy 2 declarative); the schema itself is made by Alembic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+CATEGORIES = ("facility_management", "technical_it", "services_complaints")
+STATUSES = ("open", "active", "closed")
+ROLES = ("user", "helpdesk")
+CATEGORY_SOURCES = ("auto", "helpdesk")
+EVENT_KINDS = ("created", "description_changed", "status_changed", "category_changed")
+
+# Stable constraint names, so migrations can refer to them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases.
+
+    PostgreSQL stores `timestamptz`; SQLite has no time zones, so values are
+    stored as naive UTC text (which sorts chronologically) and come back aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# BIGINT on PostgreSQL, but INTEGER on SQLite where only "INTEGER PRIMARY KEY" auto-increments.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    category_confidence: Mapped[float] = mapped_column(Float, server_default=text("1.0"))
+    category_source: Mapped[str] = mapped_column(String(16), server_default=text("'auto'"))
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'open'"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    message_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status_valid"),
+        CheckConstraint(_in("category", CATEGORIES), name="category_valid"),
+        CheckConstraint(_in("category_source", CATEGORY_SOURCES), name="category_source_valid"),
+        CheckConstraint(
+            "(status = 'closed' AND closed_at IS NOT NULL) OR (status <> 'closed' AND closed_at IS NULL)",
+            name="closed_iff_closed_at",
+        ),
+        CheckConstraint("length(trim(description)) > 0", name="description_not_blank"),
+        CheckConstraint("category_confidence >= 0 AND category_confidence <= 1", name="confidence_range"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # Newest activity first, keyset-paginated: (updated_at, id) is the sort key.
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        Index("ix_tickets_status_updated_at_id", "status", "updated_at", "id"),
+        # Partial indexes: their predicates must match the queries' text exactly.
+        Index(
+            "ix_tickets_not_closed_updated_at_id",
+            "updated_at",
+            "id",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+        Index(
+            "ix_tickets_not_closed_opened_at",
+            "opened_at",
+            "category",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+        Index(
+            "ix_tickets_active_category",
+            "category",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"))
+    author_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("author_role", ROLES), name="author_role_valid"),
+        CheckConstraint("length(trim(body)) > 0", name="body_not_blank"),
+        # PostgreSQL does not index foreign keys by itself; threads are read by ticket.
+        Index("ix_messages_ticket_id_id", "ticket_id", "id"),
+    )
+
+
+class TicketEvent(Base):
+    """The history of a ticket: every change, with the previous value kept."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="kind_valid"),
+        CheckConstraint(_in("role", ROLES), name="role_valid"),
+        Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+    )
+
+
+class IdempotencyKey(Base):
+    """The first answer given to a request with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResolutionMonthly(Base):
+    """Roll-up of closed tickets per opening month and category, kept in the closing transaction.
+
+    Exact because a closed ticket never reopens: average = total_seconds / closed_count.
+    """
+
+    __tablename__ = "resolution_monthly"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM" of opened_at, UTC
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    closed_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    total_seconds: Mapped[float] = mapped_column(Float, server_default=text("0"))
+
+    __table_args__ = (CheckConstraint(_in("category", CATEGORIES), name="category_valid"),)
+
+
+class ResolutionHistogram(Base):
+    """Resolution times per opening month and category in log-spaced buckets, for medians.
+
+    Bucket b holds times t (seconds) with floor(log(t + 1) / log(1.1)) = b, so the
+    geometric midpoint of a bucket is within 5% of any time in it.
+    """
+
+    __tablename__ = "resolution_histogram"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class CategoryCorrection(Base):
+    """A helpdesk correction of a category: a labelled example for retraining the classifier."""
+
+    __tablename__ = "category_corrections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(Text)
+    predicted_category: Mapped[str] = mapped_column(String(32))
+    corrected_category: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint(_in("corrected_category", CATEGORIES), name="corrected_category_valid"),)

@@ -1,0 +1,30 @@
+"""Ticket service configuration, read from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
+from campusdesk_common.settings import ServiceSettings
+
+# The repository root when running from a checkout; `make run` keeps its SQLite file under ./var.
+_DEFAULT_SQLITE = Path.cwd() / "var" / "campusdesk.sqlite3"
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKET_SERVICE_", extra="ignore", frozen=True, populate_by_name=True)
+
+    port: int = 8001
+    # The standard DATABASE_URL: sqlite:///path or postgresql+psycopg://user:pass@host/db
+    database_url: str = Field(
+        default=f"sqlite:///{_DEFAULT_SQLITE}",
+        validation_alias=AliasChoices("DATABASE_URL", "TICKET_SERVICE_DATABASE_URL"),
+    )
+    # Connections per worker process (PostgreSQL); SQLite uses one writer at a time anyway.
+    db_pool_size: int = 10
+    # Seconds a statement may run before the request fails with a 503 instead of hanging.
+    db_statement_timeout: float = 5.0
+    # Where retrained classifier models are written; empty means next to the SQLite file or ./var.
+    model_dir: str = ""

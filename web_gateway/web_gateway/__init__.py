@@ -1,0 +1,1 @@
+"""CampusDesk web gateway: the pages students and helpdesk staff use."""

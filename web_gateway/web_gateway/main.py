@@ -1,0 +1,61 @@
+"""The web gateway's app factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from campusdesk_common.app_factory import new_service_app
+from campusdesk_common.health import ReadinessCheck
+from campusdesk_common.http_client import UpstreamClient
+from campusdesk_common.logging import configure_logging
+from web_gateway.routes import include_routes
+from web_gateway.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the gateway; its clients to the other services are created when it starts."""
+    settings = settings or Settings()
+    configure_logging("web_gateway", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        timeout = settings.upstream_timeout
+        app.state.tickets = UpstreamClient("ticket service", settings.ticket_service_url, timeout=timeout)
+        app.state.analytics_open = UpstreamClient(
+            "open-tickets analytics", settings.analytics_open_service_url, timeout=timeout
+        )
+        app.state.analytics_resolution = UpstreamClient(
+            "resolution-time analytics", settings.analytics_resolution_service_url, timeout=timeout
+        )
+        app.state.analytics_category = UpstreamClient(
+            "category analytics", settings.analytics_category_service_url, timeout=timeout
+        )
+        try:
+            yield
+        finally:
+            for client in (
+                app.state.tickets,
+                app.state.analytics_open,
+                app.state.analytics_resolution,
+                app.state.analytics_category,
+            ):
+                await client.aclose()
+
+    app = new_service_app(
+        service="web_gateway",
+        title="CampusDesk web gateway",
+        description="The pages of CampusDesk (HTML, enhanced with htmx).",
+        lifespan=lifespan,
+        readiness_checks=_readiness_checks,
+    )
+    include_routes(app)
+    return app
+
+
+def _readiness_checks(app: FastAPI) -> dict[str, ReadinessCheck]:
+    # The gateway is useful as long as tickets work; analytics outages only blank their panel.
+    return {"ticket service": lambda: app.state.tickets.probe("/ready")}
