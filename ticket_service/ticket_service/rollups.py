@@ -25,7 +25,7 @@ def opening_month(opened_at: datetime) -> str:
 
 def bucket_of(seconds: float) -> int:
     """The histogram bucket of a resolution time: floor(log(seconds + 1) / log(1.1))."""
-    return int(math.floor(math.log(max(seconds, 0.0) + 1.0) / _LOG_RATIO))
+    return math.floor(math.log(max(seconds, 0.0) + 1.0) / _LOG_RATIO)
 
 
 def bucket_midpoint(bucket: int) -> float:
