@@ -1,0 +1,1 @@
+"""Reliability and security: fuzzing, concurrency, faults and hostile input (issue 8)."""

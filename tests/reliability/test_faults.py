@@ -1,0 +1,203 @@
+"""Faults: the ticket service killed with SIGKILL, PostgreSQL stopped mid-traffic, an analytics
+service down. Nothing answered 201 is lost, dependants answer clear 503s and recover by themselves."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.reliability.harness import (
+    HELPDESK,
+    USER,
+    PostgresCluster,
+    Stack,
+    assert_problem,
+    query,
+    running_stack,
+    ticket_env,
+    wait_until,
+)
+from tests.support.services import ServiceProcess
+from ticket_service.database import migrate
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+RECOVERY_SECONDS = 5.0
+DB_TIMEOUT = 2.0  # the ticket service's statement/connect timeout in these tests
+ANALYTICS_PROBES = {
+    "analytics_open_service": "/open-tickets?hours=24",
+    "analytics_resolution_service": "/resolution-time",
+    "analytics_category_service": "/active-by-category",
+}
+
+
+@dataclass
+class Traffic:
+    """Clients sending requests in a loop from threads, recording every answer."""
+
+    url: str
+    created: dict[int, str] = field(default_factory=dict)  # id -> description, for every 201
+    answers: list[tuple[str, int, float, str]] = field(default_factory=list)  # kind, status, seconds, type
+    transport_errors: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def creator(self, worker: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=DB_TIMEOUT * 3) as client:
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                description = f"Stream {worker}-{n}: the coffee machine on floor {n % 7} is broken"
+                self._send(client, "create", "POST", "/tickets", json={"description": description}, desc=description)
+
+    def reader(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=DB_TIMEOUT * 3) as client:
+            while not self.stop.is_set():
+                self._send(client, "list", "GET", "/tickets", params={"limit": 5})
+
+    def _send(self, client: httpx.Client, kind: str, method: str, path: str, desc: str = "", **kwargs: object) -> None:
+        started = time.monotonic()
+        try:
+            response = client.request(method, path, headers=HELPDESK, **kwargs)  # type: ignore[arg-type]
+        except httpx.HTTPError:
+            with self.lock:
+                self.transport_errors += 1
+            time.sleep(0.02)
+            return
+        elapsed = time.monotonic() - started
+        with self.lock:
+            self.answers.append((kind, response.status_code, elapsed, response.headers.get("content-type", "")))
+            if kind == "create" and response.status_code == 201:
+                self.created[int(response.json()["id"])] = desc
+        if response.status_code >= 500:
+            time.sleep(0.02)
+
+    def run(self, creators: int = 3, readers: int = 1) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self.creator, args=(w,), daemon=True) for w in range(creators)]
+        threads += [threading.Thread(target=self.reader, daemon=True) for _ in range(readers)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def count(self, kind: str, status: int) -> int:
+        with self.lock:
+            return sum(1 for k, s, _, _ in self.answers if k == kind and s == status)
+
+
+def _stop(traffic: Traffic, threads: list[threading.Thread]) -> None:
+    traffic.stop.set()
+    for thread in threads:
+        thread.join(DB_TIMEOUT * 4)
+        assert not thread.is_alive(), "a client is still waiting for an answer: something hangs"
+
+
+@pytest.fixture
+def stack(postgres_url: str) -> Iterator[Stack]:
+    with running_stack(postgres_url) as running:
+        yield running
+
+
+def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(stack: Stack) -> None:
+    traffic = Traffic(stack.ticket.url)
+    threads = traffic.run(creators=4, readers=0)
+    try:
+        assert wait_until(lambda: traffic.count("create", 201) >= 200, timeout=30) is not None
+        stack.ticket.kill()
+        killed_at_count = len(traffic.created)
+        time.sleep(0.3)
+    finally:
+        _stop(traffic, threads)
+    answered = dict(traffic.created)
+    assert len(answered) >= killed_at_count >= 200
+
+    # While the ticket service is down: clear, fast 503 problems with Retry-After.
+    for name, path in ANALYTICS_PROBES.items():
+        started = time.monotonic()
+        response = httpx.get(stack.analytics[name].url + path, timeout=10)
+        assert time.monotonic() - started < 2.0, name
+        assert_problem(response, 503)
+        assert response.headers.get("retry-after"), name
+        assert httpx.get(stack.analytics[name].url + "/ready", timeout=10).status_code == 503
+    assert stack.gateway is not None
+    assert httpx.get(stack.gateway.url + "/ready", timeout=10).status_code == 503
+
+    # Restart the ticket service only; everyone else recovers without a restart.
+    stack.ticket.start()
+    back = time.monotonic()
+    for name, path in ANALYTICS_PROBES.items():
+        url = stack.analytics[name].url + path
+        assert wait_until(lambda url=url: httpx.get(url, timeout=5).status_code == 200, RECOVERY_SECONDS) is not None
+    assert wait_until(lambda: httpx.get(stack.gateway.url + "/ready", timeout=5).status_code == 200, RECOVERY_SECONDS)
+    assert time.monotonic() - back <= RECOVERY_SECONDS
+
+    # Every creation that had been answered 201 is stored, with its text.
+    stored = dict(query(stack.database_url, "SELECT id, description FROM tickets"))
+    missing = {i: d for i, d in answered.items() if stored.get(i) != d}
+    assert missing == {}
+    listed = httpx.get(stack.ticket.url + "/tickets", params={"limit": 1}, headers=USER, timeout=5)
+    assert listed.status_code == 200
+
+
+@pytest.fixture
+def own_cluster(postgres_server: str) -> Iterator[PostgresCluster]:
+    """A cluster of its own: stopping the shared one would break every other test."""
+    cluster = PostgresCluster.start_new()
+    try:
+        migrate(cluster.url)
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def test_postgres_stopped_mid_traffic_gives_503s_never_hangs_and_recovers(own_cluster: PostgresCluster) -> None:
+    env = ticket_env(
+        own_cluster.url,
+        {"TICKET_SERVICE_DB_STATEMENT_TIMEOUT": str(DB_TIMEOUT), "TICKET_SERVICE_WORKERS": "1"},
+    )
+    with ServiceProcess("ticket_service", env) as service:
+        traffic = Traffic(service.url)
+        threads = traffic.run(creators=2, readers=2)
+        try:
+            assert wait_until(lambda: traffic.count("create", 201) >= 50, timeout=30) is not None
+            own_cluster.stop_server()
+            stopped_at = len(traffic.answers)
+
+            # While the database is away: 503 problems within the timeout, for reads and writes.
+            for _ in range(3):
+                for method, path, body in (("GET", "/tickets", None), ("POST", "/tickets", {"description": "Down?"})):
+                    started = time.monotonic()
+                    response = httpx.request(method, service.url + path, json=body, headers=HELPDESK, timeout=30)
+                    assert time.monotonic() - started <= DB_TIMEOUT + 1.0, (method, path)
+                    assert_problem(response, 503)
+                    assert response.headers.get("retry-after")
+            assert httpx.get(service.url + "/ready", timeout=30).status_code == 503
+            time.sleep(0.5)
+
+            own_cluster.start_server()
+            back = time.monotonic()
+            recovered = wait_until(
+                lambda: httpx.get(service.url + "/tickets", headers=HELPDESK, timeout=10).status_code == 200,
+                RECOVERY_SECONDS,
+            )
+            assert recovered is not None, "the ticket service did not serve within 5 s of PostgreSQL being back"
+            created = httpx.post(service.url + "/tickets", json={"description": "Back again"}, headers=USER, timeout=10)
+            assert created.status_code == 201, created.text
+            assert time.monotonic() - back <= RECOVERY_SECONDS
+            time.sleep(0.5)
+        finally:
+            _stop(traffic, threads)
+
+    answers = list(traffic.answers)
+    during = answers[stopped_at:]
+    assert any(status == 503 for _, status, _, _ in during), "the outage was not observed by the traffic"
+    assert [a for a in answers if a[1] >= 500 and a[1] != 503] == [], "never a 500"
+    assert [a for a in answers if a[1] == 503 and not a[3].startswith("application/problem+json")] == []
+    assert max(seconds for _, _, seconds, _ in answers) <= DB_TIMEOUT + 1.5, "a request hung"
+    assert traffic.transport_errors == 0
+    stored = dict(query(own_cluster.url, "SELECT id, description FROM tickets"))
+    assert {i: d for i, d in traffic.created.items() if stored.get(i) != d} == {}
