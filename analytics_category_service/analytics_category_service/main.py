@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
@@ -23,6 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        # The service's notion of now; tests replace it to check period and month boundaries.
+        app.state.clock = lambda: datetime.now(UTC)
         app.state.tickets = UpstreamClient(
             "ticket service", settings.ticket_service_url, timeout=settings.upstream_timeout
         )

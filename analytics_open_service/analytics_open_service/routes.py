@@ -2,6 +2,78 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from analytics_open_service import metric
+from analytics_open_service.schemas import ByCategory, OpenTickets, PeriodRead, SeriesPoint, UpstreamOpenCounts
+from campusdesk_common.problems import BadGateway, ServiceUnavailable, problem_responses
 
 router = APIRouter(tags=["analytics"])
+
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The answer, as JSON or CSV."}
+}
+
+
+@router.get(
+    "/open-tickets",
+    response_model=OpenTickets,
+    responses={**_CSV_RESPONSE, **problem_responses(422, 502, 503)},
+    description="Tickets opened in the last `hours` or `days` whose status is open or active now, in total, "
+    "by category and as a chart-ready series. " + metric.PERIOD_RULE + " "
+    "Send `Accept: text/csv` or `?format=csv` for a CSV download (one row per bucket: start, count and the "
+    "split by category). When the ticket service is slow or down the answer is a 503 problem with Retry-After.",
+)
+async def open_tickets(
+    request: Request,
+    hours: Annotated[
+        str | None, Query(json_schema_extra={"type": "integer", "minimum": 1, "maximum": metric.MAX_HOURS})
+    ] = None,
+    days: Annotated[
+        str | None, Query(json_schema_extra={"type": "integer", "minimum": 1, "maximum": metric.MAX_DAYS})
+    ] = None,
+    response_format: Annotated[
+        Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> OpenTickets | Response:
+    """Tickets opened in the last X hours or days that are not yet closed."""
+    period = metric.parse_period(hours, days)
+    since, until = period.window(request.app.state.clock())
+    counts = await _open_ticket_counts(request, since, until, period.bucket)
+    try:
+        report = metric.build_report(period, since, until, ((c.start, c.category, c.count) for c in counts.cells))
+    except ValueError as exc:
+        raise BadGateway(f"The ticket service answered counts this service cannot place: {exc}.") from exc
+    if metric.wants_csv(response_format, accept):
+        return Response(
+            metric.render_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{metric.csv_filename(period)}"', "Vary": "Accept"},
+        )
+    return OpenTickets(
+        period=PeriodRead(unit=period.unit, value=period.value),
+        since=report.since,
+        until=report.until,
+        count=report.count,
+        by_category=ByCategory(**report.by_category),
+        series=[SeriesPoint(start=start, count=count) for start, count in metric.series(report)],
+    )
+
+
+async def _open_ticket_counts(request: Request, since: datetime, until: datetime, bucket: str) -> UpstreamOpenCounts:
+    params = {"since": since.isoformat(), "until": until.isoformat(), "bucket": bucket}
+    response = await request.app.state.tickets.get("/stats/open-tickets", params=params)
+    if response.status_code >= 500:
+        raise ServiceUnavailable(f"The ticket service could not answer right now ({response.status_code}).")
+    if not response.is_success:
+        raise BadGateway(f"The ticket service refused the aggregate query ({response.status_code}).")
+    try:
+        return UpstreamOpenCounts.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise BadGateway("The ticket service answered something that is not open-ticket counts.") from exc
