@@ -50,3 +50,11 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## eval-classifier: accuracy, precision/recall, per-language accuracy, confusion matrix and timing on the held-out split
+eval-classifier: venv
+	$(PY) -m ticket_service.classifier.evaluate
+
+## retrain: retrain the category model from the data set plus the corrections in DATABASE_URL
+retrain: venv
+	$(PY) -m ticket_service.classifier.training retrain
