@@ -77,7 +77,7 @@ def _bucket_index(dialect: str, column: Any, width: int) -> ColumnElement[Any]:
     The width is rendered inline (it is one of two constants) so the SELECT and GROUP BY
     expressions are textually identical.
     """
-    divisor = literal_column(str(int(width)))
+    divisor: ColumnElement[Any] = literal_column(str(int(width)))
     if dialect == "postgresql":
         return cast(func.floor(extract("epoch", column) / divisor), BigInteger)
     # SQLite stores naive UTC text; strftime('%s') reads it as UTC. `//` is integer division.
