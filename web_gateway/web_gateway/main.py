@@ -11,7 +11,9 @@ from campusdesk_common.app_factory import new_service_app
 from campusdesk_common.health import ReadinessCheck
 from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.logging import configure_logging
+from web_gateway.rendering import install_page_error_handlers
 from web_gateway.routes import include_routes
+from web_gateway.security import SecurityHeaders, load_secret
 from web_gateway.settings import Settings
 
 
@@ -51,7 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="The pages of CampusDesk (HTML, enhanced with htmx).",
         lifespan=lifespan,
         readiness_checks=_readiness_checks,
+        # A description of 5,000 multi-byte characters is ~60 KB once form-encoded.
+        max_body_bytes=256 * 1024,
     )
+    # Read once at start-up (not per request) so every worker signs with the same key.
+    app.state.secret = load_secret(settings)
+    app.state.settings = settings
+    install_page_error_handlers(app)
+    app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
     include_routes(app)
     return app
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from campusdesk_common.settings import ServiceSettings
@@ -23,3 +25,11 @@ class Settings(ServiceSettings):
     analytics_open_service_url: str = _service_url("ANALYTICS_OPEN_SERVICE", 8002)
     analytics_resolution_service_url: str = _service_url("ANALYTICS_RESOLUTION_SERVICE", 8003)
     analytics_category_service_url: str = _service_url("ANALYTICS_CATEGORY_SERVICE", 8004)
+    # Signs CSRF tokens. Production sets it; a local run without it gets a random
+    # per-install secret kept in `var_dir` (never a default baked into the code).
+    secret_key: SecretStr | None = None
+    var_dir: Path = Path("var")
+    # Cookies marked Secure when the gateway is served over HTTPS.
+    secure_cookies: bool = False
+    # Seconds between two polls of a thread for new messages.
+    message_poll_seconds: int = 3

@@ -1,0 +1,39 @@
+"""The entry page and choosing a role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from web_gateway.dependencies import CsrfDep
+from web_gateway.rendering import PageError, render, see_other
+from web_gateway.security import ROLE_COOKIE, ROLE_COOKIE_MAX_AGE, ROLES
+
+router = APIRouter()
+
+HOME = {"user": "/tickets/new", "helpdesk": "/tickets"}
+
+
+@router.get("/")
+async def entry(request: Request) -> Response:
+    """Choose how to use CampusDesk: as a simple user or as helpdesk staff."""
+    return render(request, "entry.html", {})
+
+
+@router.post("/role", dependencies=[CsrfDep])
+async def choose_role(request: Request, role: Annotated[str, Form()] = "") -> Response:
+    """Remember the chosen role in a cookie and go to that role's home page."""
+    if role not in ROLES:
+        raise PageError(422, "Unknown role", "Choose “Simple user” or “Helpdesk staff”.")
+    response = see_other(HOME[role])
+    response.set_cookie(
+        ROLE_COOKIE,
+        role,
+        max_age=ROLE_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response

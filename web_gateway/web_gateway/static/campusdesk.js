@@ -1,0 +1,48 @@
+// CampusDesk progressive enhancement: show <time datetime> in local time with a relative hint.
+// Loaded as a static file (the CSP forbids inline scripts); the pages work without it.
+(function () {
+  "use strict";
+  var units = [
+    ["year", 365 * 24 * 3600], ["month", 30 * 24 * 3600], ["week", 7 * 24 * 3600],
+    ["day", 24 * 3600], ["hour", 3600], ["minute", 60], ["second", 1]
+  ];
+  var relative = typeof Intl !== "undefined" && Intl.RelativeTimeFormat
+    ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  var absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+  function describe(date) {
+    var seconds = Math.round((date.getTime() - Date.now()) / 1000);
+    if (!relative) { return ""; }
+    if (Math.abs(seconds) < 45) { return relative.format(0, "second") === "now" ? "just now" : "just now"; }
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(seconds) >= units[i][1] || units[i][0] === "second") {
+        return relative.format(Math.round(seconds / units[i][1]), units[i][0]);
+      }
+    }
+    return "";
+  }
+
+  function enhance(root) {
+    var nodes = (root || document).querySelectorAll("time[datetime]");
+    for (var i = 0; i < nodes.length; i++) {
+      var node = nodes[i];
+      var date = new Date(node.getAttribute("datetime"));
+      if (isNaN(date.getTime())) { continue; }
+      if (!node.dataset.utc) { node.dataset.utc = node.textContent; }
+      node.textContent = absolute.format(date) + " (" + describe(date) + ")";
+      node.title = node.dataset.utc;
+    }
+  }
+
+  function start() {
+    enhance(document);
+    if (window.htmx) { window.htmx.onLoad(function (element) { enhance(element); }); }
+    window.setInterval(function () { enhance(document); }, 60000);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
