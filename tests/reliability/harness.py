@@ -6,6 +6,7 @@ Everything runs on loopback; every wait is bounded.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -192,3 +193,27 @@ def postgres_available() -> bool:
 
 USER = {"X-Role": "user"}
 HELPDESK = {"X-Role": "helpdesk"}
+
+
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A cookie-keeping client that got its CSRF token from a page, like a real browser."""
+
+    def __init__(self, url: str, role: str | None) -> None:
+        self.client = httpx.Client(base_url=url, follow_redirects=False, timeout=15)
+        entry = self.client.get("/")
+        assert entry.status_code == 200, entry.text[:300]
+        match = CSRF_TOKEN.search(entry.text)
+        assert match, "the entry page has no CSRF token"
+        self.token = match.group(1)
+        if role:
+            chosen = self.client.post("/role", data={"role": role, "csrf_token": self.token})
+            assert chosen.status_code == 303, chosen.text[:300]
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, token: bool = True, **kw: Any) -> httpx.Response:
+        form = dict(data or {})
+        if token:
+            form["csrf_token"] = self.token
+        return self.client.post(path, data=form, **kw)

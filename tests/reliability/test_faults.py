@@ -14,6 +14,7 @@ import pytest
 from tests.reliability.harness import (
     HELPDESK,
     USER,
+    Browser,
     PostgresCluster,
     Stack,
     assert_problem,
@@ -103,6 +104,10 @@ def stack(postgres_url: str) -> Iterator[Stack]:
 
 
 def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(stack: Stack) -> None:
+    assert stack.gateway is not None
+    staff = Browser(stack.gateway.url, "helpdesk")
+    reporter = Browser(stack.gateway.url, "user")
+    assert staff.client.get("/tickets").status_code == 200
     traffic = Traffic(stack.ticket.url)
     threads = traffic.run(creators=4, readers=0)
     try:
@@ -123,8 +128,20 @@ def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(st
         assert_problem(response, 503)
         assert response.headers.get("retry-after"), name
         assert httpx.get(stack.analytics[name].url + "/ready", timeout=10).status_code == 503
-    assert stack.gateway is not None
     assert httpx.get(stack.gateway.url + "/ready", timeout=10).status_code == 503
+    # The gateway's pages say so clearly (a page, not a stack trace), and quickly.
+    for browser, path in ((staff, "/tickets"), (reporter, "/tickets"), (staff, f"/tickets/{min(answered)}")):
+        started = time.monotonic()
+        page = browser.client.get(path)
+        assert time.monotonic() - started < 2.0, path
+        assert page.status_code == 503, (path, page.status_code)
+        assert "text/html" in page.headers["content-type"]
+        assert (
+            "Traceback" not in page.text and "not reachable" in page.text.lower()
+        ) or "unavailable" in page.text.lower()
+    refused = reporter.post("/tickets", {"description": "Submitted while the ticket service is down"})
+    assert refused.status_code == 503, refused.status_code
+    assert "Submitted while the ticket service is down" in refused.text  # what the person typed is kept
 
     # Restart the ticket service only; everyone else recovers without a restart.
     stack.ticket.start()
@@ -133,6 +150,8 @@ def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(st
         url = stack.analytics[name].url + path
         assert wait_until(lambda url=url: httpx.get(url, timeout=5).status_code == 200, RECOVERY_SECONDS) is not None
     assert wait_until(lambda: httpx.get(stack.gateway.url + "/ready", timeout=5).status_code == 200, RECOVERY_SECONDS)
+    assert wait_until(lambda: staff.client.get("/tickets").status_code == 200, RECOVERY_SECONDS) is not None
+    assert wait_until(lambda: reporter.client.get(f"/tickets/{min(answered)}").status_code == 200, RECOVERY_SECONDS)
     assert time.monotonic() - back <= RECOVERY_SECONDS
 
     # Every creation that had been answered 201 is stored, with its text.
@@ -201,3 +220,40 @@ def test_postgres_stopped_mid_traffic_gives_503s_never_hangs_and_recovers(own_cl
     assert traffic.transport_errors == 0
     stored = dict(query(own_cluster.url, "SELECT id, description FROM tickets"))
     assert {i: d for i, d in traffic.created.items() if stored.get(i) != d} == {}
+
+
+def _panel(page: str, panel_id: str) -> str:
+    """The HTML of one analytics panel (a <section id=...>)."""
+    start = page.index(f'id="{panel_id}"')
+    end = page.find("</section>", start)
+    return page[start:end]
+
+
+def test_an_analytics_service_down_blanks_only_its_panel(stack: Stack) -> None:
+    assert stack.gateway is not None
+    staff = Browser(stack.gateway.url, "helpdesk")
+    created = httpx.post(stack.ticket.url + "/tickets", json={"description": "Broken window"}, headers=USER, timeout=10)
+    assert created.status_code == 201
+    healthy = staff.client.get("/analytics")
+    assert healthy.status_code == 200
+    assert "unavailable" not in _panel(healthy.text, "category-panel").lower()
+
+    stack.analytics["analytics_category_service"].kill()
+    page = staff.client.get("/analytics")
+    assert page.status_code == 200, page.status_code
+    category = _panel(page.text, "category-panel").lower()
+    assert "unavailable" in category and "<svg" not in category
+    for other in ("open-panel", "resolution-panel"):
+        html_part = _panel(page.text, other).lower()
+        assert "unavailable" not in html_part and "<table" in html_part, other
+    # The rest of the gateway keeps working.
+    assert staff.client.get("/tickets").status_code == 200
+    assert staff.client.get(f"/tickets/{created.json()['id']}").status_code == 200
+    assert staff.client.get("/analytics/open.csv?unit=days&value=7").status_code == 200
+    assert staff.client.get("/analytics/category.csv").status_code == 503
+
+    stack.analytics["analytics_category_service"].start()
+    assert wait_until(
+        lambda: "unavailable" not in _panel(staff.client.get("/analytics").text, "category-panel").lower(),
+        RECOVERY_SECONDS,
+    )

@@ -169,7 +169,7 @@ async def test_a_user_cannot_perform_any_helpdesk_action(stored: Fixture) -> Non
         await _rejected(
             stored, "PATCH", f"/tickets/{ticket_id}", (403, 422), json={"description": OK_TEXT, "status": "closed"}
         )
-        await _rejected(stored, "PATCH", f"/tickets/{ticket_id}", 422, json={"category": "technical_it"})
+        await _rejected(stored, "PATCH", f"/tickets/{ticket_id}", (403, 422), json={"category": "technical_it"})
     # A closed ticket does not exist for a user: neither readable, writable nor listed.
     await _rejected(stored, "GET", f"/tickets/{stored.closed_id}", 404)
     await _rejected(stored, "GET", f"/tickets/{stored.closed_id}/messages", 404)
