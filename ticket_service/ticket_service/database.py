@@ -51,6 +51,12 @@ def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's LIKE and lower() fold ASCII only; ticket search is case-insensitive in every language.
+    dbapi_connection.create_function("campusdesk_casefold", 1, _casefold, deterministic=True)
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def create_engine(url: str, *, pool_size: int = 10, statement_timeout: float = 5.0) -> AsyncEngine:

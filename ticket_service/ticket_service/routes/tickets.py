@@ -1,0 +1,115 @@
+"""Ticket routes: report, list, read, change, and the history of a ticket."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from campusdesk_common.problems import problem_responses
+from ticket_service import domain, idempotency, service
+from ticket_service.dependencies import (
+    ClassifierDep,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    ReadableTicketDep,
+    ReadConnectionDep,
+    RoleDep,
+    TicketId,
+    TicketRoute,
+    UnitOfWorkDep,
+)
+from ticket_service.schemas import Category, HistoryPage, Status, TicketCreate, TicketPage, TicketRead, TicketUpdate
+
+router = APIRouter(prefix="/tickets", tags=["tickets"], route_class=TicketRoute)
+
+_ETAG = {"ETag": {"description": 'The ticket\'s version, `"<version>"`, for If-Match.', "schema": {"type": "string"}}}
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "The ticket was created (or, for a retried Idempotency-Key, had been created).",
+        "headers": {**_ETAG, "Location": {"description": "The new ticket's URL.", "schema": {"type": "string"}}},
+    }
+}
+_WITH_ETAG: dict[int | str, dict[str, Any]] = {200: {"description": "The ticket.", "headers": _ETAG}}
+_SEARCH_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TicketRead,
+    responses={**_CREATED, **problem_responses(400, 413, 422, 503)},
+)
+async def create_ticket(
+    payload: TicketCreate,
+    role: RoleDep,
+    classifier: ClassifierDep,
+    uow: UnitOfWorkDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Response:
+    """Report a problem: the ticket opens with a category assigned from its description."""
+    prediction = classifier.predict(payload.description)  # before the transaction: it holds no lock meanwhile
+    create = partial(service.create_ticket, description=payload.description, role=role, prediction=prediction)
+    scope = "POST /tickets"
+    request_hash = idempotency.fingerprint(scope, role, payload.model_dump())
+    return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=create)
+
+
+@router.get("", response_model=TicketPage, responses=problem_responses(400, 422, 503))
+async def list_tickets(
+    role: RoleDep,
+    connection: ReadConnectionDep,
+    status: Annotated[list[Status] | None, Query(description="Only these statuses (repeatable).")] = None,
+    category: Annotated[list[Category] | None, Query(description="Only these categories (repeatable).")] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, pattern=_SEARCH_TEXT, description="Text in the description, any case."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Tickets per page.")] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Response:
+    """List tickets, newest activity first; a `user` never sees closed ones."""
+    return await service.list_tickets(
+        connection, role=role, statuses=status, categories=category, q=q, cursor=cursor, limit=limit
+    )
+
+
+@router.get(
+    "/{ticket_id}", response_model=TicketRead, responses={**_WITH_ETAG, **problem_responses(400, 404, 422, 503)}
+)
+async def get_ticket(ticket: ReadableTicketDep) -> Response:
+    """Read one ticket (404 for a `user` asking for a closed one)."""
+    return service.ticket_response(ticket)
+
+
+@router.patch(
+    "/{ticket_id}",
+    response_model=TicketRead,
+    responses={**_WITH_ETAG, **problem_responses(400, 403, 404, 409, 412, 413, 422, 503)},
+)
+async def update_ticket(
+    ticket_id: TicketId,
+    changes: TicketUpdate,
+    role: RoleDep,
+    if_match: IfMatchDep,
+    classifier: ClassifierDep,
+    request: Request,
+    uow: UnitOfWorkDep,
+) -> Response:
+    """Change the description (`user`), or the status or category (`helpdesk`)."""
+    new_text = changes.description if role == "user" else None
+    prediction = classifier.predict(new_text) if new_text is not None else None
+    change = domain.RequestedChange(
+        changes.description, changes.status, changes.category, *(prediction or (None, None))
+    )
+    on_correction = request.app.state.retrainer.correction_recorded
+    return await service.update_ticket(
+        uow, ticket_id, role=role, change=change, if_match=if_match, on_correction=on_correction
+    )
+
+
+@router.get("/{ticket_id}/history", response_model=HistoryPage, responses=problem_responses(400, 404, 422, 503))
+async def get_history(ticket: ReadableTicketDep, connection: ReadConnectionDep) -> Response:
+    """Every change to a ticket (previous values kept), oldest first."""
+    return await service.history(connection, ticket["id"])

@@ -1,0 +1,205 @@
+"""Use cases of the ticket API: each turns a request into repository calls under the domain rules."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Response
+from pydantic import BaseModel
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from campusdesk_common.problems import Conflict, InvalidInput, NotFound
+from ticket_service import domain, repository, rollups
+from ticket_service.classifier import Prediction
+from ticket_service.dependencies import MAX_ID, UnitOfWork
+from ticket_service.idempotency import StoredResponse
+from ticket_service.schemas import HistoryPage, MessagePage, MessageRead, TicketPage, TicketRead
+
+# A PATCH that loses a race re-reads the ticket and decides again; this bounds the retries.
+_MAX_ATTEMPTS = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """Serialise with pydantic-core directly (the model is already valid)."""
+    return Response(model.model_dump_json(), status_code=status_code, headers=headers, media_type="application/json")
+
+
+def ticket_response(row: Mapping[Any, Any], *, status_code: int = 200) -> Response:
+    """A ticket with its ETag, for If-Match."""
+    ticket = TicketRead.model_validate(row)
+    return json_response(ticket, status_code=status_code, headers={"ETag": etag(ticket.version)})
+
+
+def state_of(row: RowMapping) -> domain.TicketState:
+    return domain.TicketState(
+        id=row["id"],
+        description=row["description"],
+        category=row["category"],
+        category_source=row["category_source"],
+        status=row["status"],
+        version=row["version"],
+        opened_at=row["opened_at"],
+    )
+
+
+async def create_ticket(
+    connection: AsyncConnection, *, description: str, role: str, prediction: Prediction
+) -> StoredResponse:
+    """Open a ticket with its predicted category; answers 201 with Location and ETag."""
+    row = await repository.insert_ticket(
+        connection,
+        description=description,
+        category=prediction.category,
+        confidence=min(max(float(prediction.confidence), 0.0), 1.0),
+        role=role,
+        now=utcnow(),
+    )
+    body = TicketRead.model_validate(row)
+    return StoredResponse(201, body.model_dump_json(), f"/tickets/{body.id}", {"ETag": etag(body.version)})
+
+
+async def update_ticket(
+    uow: UnitOfWork,
+    ticket_id: int,
+    *,
+    role: str,
+    change: domain.RequestedChange,
+    if_match: list[int | None] | None,
+    on_correction: Callable[[], Awaitable[None]],
+) -> Response:
+    """Apply a PATCH atomically: the write happens only if the ticket is still as it was read."""
+    connection = await uow.connection()
+    for _ in range(_MAX_ATTEMPTS):
+        row = await repository.get_ticket(connection, ticket_id)
+        if row is None:
+            raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+        domain.check_permissions(role, change)
+        domain.check_if_match(if_match, row["version"])
+        ticket = state_of(row)
+        now = utcnow()
+        plan = domain.plan_change(ticket, role, change, now=now)
+        if not plan.changes_anything:
+            return ticket_response(row)
+        updated = await repository.update_ticket(
+            connection, ticket_id, expected_version=ticket.version, expected_status=ticket.status, values=plan.values
+        )
+        if updated is None:
+            continue  # another request changed it first: decide again on what is there now
+        await _record_change(connection, uow, ticket, updated, role, plan, now, on_correction)
+        return ticket_response(updated)
+    raise Conflict("The ticket is being changed by others right now; read it again and retry.", slug="busy-ticket")
+
+
+async def _record_change(
+    connection: AsyncConnection,
+    uow: UnitOfWork,
+    before: domain.TicketState,
+    after: RowMapping,
+    role: str,
+    plan: domain.ChangePlan,
+    now: datetime,
+    on_correction: Callable[[], Awaitable[None]],
+) -> None:
+    await repository.add_events(connection, before.id, role=role, at=now, drafts=plan.events)
+    if plan.corrected_category is not None:
+        await repository.add_correction(
+            connection,
+            ticket_id=before.id,
+            description=after["description"],
+            predicted=before.category,
+            corrected=plan.corrected_category,
+            at=now,
+        )
+        uow.after_commit(on_correction)
+    if plan.closes:
+        await rollups.record_resolution(
+            connection, category=after["category"], opened_at=after["opened_at"], closed_at=after["closed_at"]
+        )
+
+
+async def post_message(connection: AsyncConnection, ticket_id: int, *, role: str, body: str) -> StoredResponse:
+    """Add a message to a ticket that is not closed; it counts as activity (updated_at), not as a version."""
+    if not await repository.count_new_message(connection, ticket_id, now=utcnow()):
+        domain.ensure_accepts_messages(ticket_id, await repository.ticket_status(connection, ticket_id))
+        raise Conflict(f"Ticket {ticket_id} takes no new messages.", slug="ticket-closed")  # not reached
+    # Taken after the ticket's row lock, so created_at follows id order within a thread.
+    message = await repository.insert_message(connection, ticket_id, role=role, body=body, now=utcnow())
+    return StoredResponse(201, MessageRead.model_validate(message).model_dump_json())
+
+
+def encode_cursor(row: Mapping[Any, Any]) -> str:
+    raw = json.dumps([row["updated_at"].isoformat(), row["id"]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (updated_at, id) a page ends at; 422 for anything this service did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        updated_at, ticket_id = json.loads(raw)
+        moment = datetime.fromisoformat(updated_at)
+        if moment.tzinfo is None or type(ticket_id) is not int or not 0 < ticket_id <= MAX_ID:
+            raise ValueError("not a cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "The cursor is not one this service issued; start again without a cursor and follow `next_cursor`.",
+            slug="invalid-cursor",
+        ) from None
+    return moment.astimezone(UTC), ticket_id
+
+
+async def list_tickets(
+    connection: AsyncConnection,
+    *,
+    role: str,
+    statuses: Collection[str] | None,
+    categories: Collection[str] | None,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Response:
+    """One page of tickets the role may see, newest activity first."""
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.list_tickets(
+        connection,
+        statuses=domain.visible_statuses(role, statuses),
+        categories=categories or (),
+        q=q.strip() if q else None,
+        after=after,
+        limit=limit + 1,
+    )
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    page = TicketPage(items=[TicketRead.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor)
+    return json_response(page)
+
+
+async def list_messages(
+    connection: AsyncConnection, ticket_id: int, *, after: int | None, limit: int | None
+) -> Response:
+    """A ticket's thread, oldest first."""
+    rows = await repository.list_messages(
+        connection, ticket_id, after=after, limit=None if limit is None else limit + 1
+    )
+    more = limit is not None and len(rows) > limit
+    items = [MessageRead.model_validate(row) for row in (rows[:limit] if limit is not None else rows)]
+    return json_response(MessagePage(items=items, next_after=items[-1].id if more else None))
+
+
+async def history(connection: AsyncConnection, ticket_id: int) -> Response:
+    """Every change to a ticket, oldest first."""
+    rows = await repository.list_events(connection, ticket_id)
+    return json_response(HistoryPage.model_validate({"items": rows}))
