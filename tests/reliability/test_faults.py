@@ -136,9 +136,8 @@ def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(st
         assert time.monotonic() - started < 2.0, path
         assert page.status_code == 503, (path, page.status_code)
         assert "text/html" in page.headers["content-type"]
-        assert (
-            "Traceback" not in page.text and "not reachable" in page.text.lower()
-        ) or "unavailable" in page.text.lower()
+        assert "Traceback" not in page.text
+        assert "not reachable" in page.text.lower() or "unavailable" in page.text.lower(), page.text[:500]
     refused = reporter.post("/tickets", {"description": "Submitted while the ticket service is down"})
     assert refused.status_code == 503, refused.status_code
     assert "Submitted while the ticket service is down" in refused.text  # what the person typed is kept
