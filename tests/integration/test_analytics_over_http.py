@@ -1,0 +1,185 @@
+"""The three analytics services and the ticket service as real processes over real HTTP, on
+PostgreSQL: every figure checked against a computation from the full ticket list.
+
+Tickets are written with SQL (and the roll-ups with `rollups.record_resolution`, as the
+closing transaction does) because the test needs controlled `opened_at`/`closed_at` times,
+including ones exactly on month boundaries. When the ticket API is present, a few tickets
+are also created and closed through it, so the real closing path feeds the roll-ups too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psycopg
+import pytest
+
+from tests.analytics.data import Row, insert_tickets
+from tests.support.services import ServiceProcess, free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+CATEGORIES = ("facility_management", "technical_it", "services_complaints")
+ANALYTICS = ("analytics_open_service", "analytics_resolution_service", "analytics_category_service")
+
+
+def _random_tickets(now: datetime, count: int, seed: int = 7) -> list[Row]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        opened = now - timedelta(seconds=rng.uniform(60, 400 * 86400))
+        category = rng.choice(CATEGORIES)
+        status = rng.choices(("open", "active", "closed"), weights=(1, 1, 4))[0]
+        closed = opened + timedelta(seconds=rng.lognormvariate(10, 1.5)) if status == "closed" else None
+        if closed is not None and closed > now:
+            closed = now
+        rows.append(Row(category, status, opened, closed))
+    # Month boundaries in UTC, and tickets opened in the last hours (the open-tickets window).
+    this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_second = this_month - timedelta(seconds=1)
+    rows += [
+        Row("technical_it", "closed", last_second, last_second + timedelta(hours=5)),
+        Row("technical_it", "closed", this_month, this_month + timedelta(hours=1)),
+        Row("facility_management", "open", now - timedelta(minutes=5)),
+        Row("services_complaints", "active", now - timedelta(hours=23, minutes=59)),
+        Row("services_complaints", "closed", now - timedelta(hours=2), now - timedelta(hours=1)),
+    ]
+    return rows
+
+
+def _all_tickets(database_url: str) -> list[tuple[str, str, datetime, datetime | None]]:
+    dsn = "postgresql://" + database_url.split("://", 1)[1]
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT category, status, opened_at, closed_at FROM tickets").fetchall()
+
+
+def _create_and_close_through_the_api(ticket_url: str) -> bool:
+    """Create two tickets and close one through the ticket API; False when the API is not there yet."""
+    with httpx.Client(base_url=ticket_url, timeout=10) as client:
+        created = client.post(
+            "/tickets", json={"description": "The projector in room 2.14 is broken"}, headers={"X-Role": "user"}
+        )
+        if created.status_code in (404, 405):
+            return False
+        assert created.status_code == 201, created.text
+        client.post(
+            "/tickets", json={"description": "Heating in the library does not work"}, headers={"X-Role": "user"}
+        )
+        ticket = created.json()["id"]
+        helpdesk = {"X-Role": "helpdesk"}
+        assert client.patch(f"/tickets/{ticket}", json={"status": "active"}, headers=helpdesk).status_code == 200
+        assert client.patch(f"/tickets/{ticket}", json={"status": "closed"}, headers=helpdesk).status_code == 200
+        return True
+
+
+@pytest.fixture
+def stack(postgres_url: str) -> Iterator[dict[str, ServiceProcess]]:
+    ticket_port = free_port()
+    env = {"DATABASE_URL": postgres_url, "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}"}
+    services = {"ticket_service": ServiceProcess("ticket_service", env, port=ticket_port)}
+    services |= {name: ServiceProcess(name, env) for name in ANALYTICS}
+    try:
+        for service in services.values():
+            service.start()
+        yield services
+    finally:
+        for service in services.values():
+            service.stop()
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def test_every_figure_matches_the_full_ticket_list(postgres_url: str, stack: dict[str, ServiceProcess]) -> None:
+    asyncio.run(insert_tickets(postgres_url, _random_tickets(datetime.now(UTC), 600)))
+    through_api = _create_and_close_through_the_api(stack["ticket_service"].url)
+    tickets = _all_tickets(postgres_url)
+    assert len(tickets) >= 605 + (2 if through_api else 0)
+
+    # Open tickets, for an hourly and a daily period.
+    for params in ({"hours": 24}, {"days": 30}, {"days": 400}):
+        answer = httpx.get(f"{stack['analytics_open_service'].url}/open-tickets", params=params).json()
+        since, until = datetime.fromisoformat(answer["since"]), datetime.fromisoformat(answer["until"])
+        counted = [t for t in tickets if t[1] != "closed" and since <= t[2] < until]
+        assert answer["count"] == len(counted) > 0
+        assert answer["by_category"] == {c: sum(t[0] == c for t in counted) for c in CATEGORIES}
+        width = timedelta(hours=1) if "hours" in params else timedelta(days=1)
+        per_bucket = Counter(
+            t[2]
+            .astimezone(UTC)
+            .replace(minute=0, second=0, microsecond=0, **({} if "hours" in params else {"hour": 0}))
+            for t in counted
+        )
+        starts = [datetime.fromisoformat(p["start"]) for p in answer["series"]]
+        assert all(b - a == width for a, b in itertools.pairwise(starts))
+        assert starts[0] <= since < starts[0] + width and starts[-1] <= until < starts[-1] + width
+        assert [p["count"] for p in answer["series"]] == [per_bucket.get(s, 0) for s in starts]
+
+    # Resolution time: every month the data covers, in total and per category.
+    closed = [t for t in tickets if t[1] == "closed"]
+    first, last = _month(min(t[2] for t in tickets)), _month(datetime.now(UTC))
+    for categories in (list(CATEGORIES), ["technical_it"]):
+        answer = httpx.get(
+            f"{stack['analytics_resolution_service'].url}/resolution-time",
+            params=[("from", first), ("to", last)] + [("category", c) for c in categories],
+        ).json()
+        hours_by_month: dict[str, list[float]] = defaultdict(list)
+        for category, _, opened, closed_at in closed:
+            if category in categories:
+                assert closed_at is not None
+                hours_by_month[_month(opened)].append((closed_at - opened).total_seconds() / 3600)
+        assert answer["months"][0]["month"] == first and answer["months"][-1]["month"] == last
+        for month in answer["months"]:
+            times = hours_by_month.get(month["month"], [])
+            assert month["closed_tickets"] == len(times)
+            if not times:
+                assert month["average_hours"] is None and month["median_hours"] is None
+                continue
+            assert month["average_hours"] == round(sum(times) / len(times), 2)
+            exact_median = statistics.median(times)
+            assert abs(month["median_hours"] - exact_median) <= 0.05 * exact_median + 0.01, (month, exact_median)
+
+    # Active tickets per category.
+    answer = httpx.get(f"{stack['analytics_category_service'].url}/active-by-category").json()
+    active = Counter(t[0] for t in tickets if t[1] == "active")
+    assert [(c["category"], c["active"]) for c in answer["categories"]] == [(c, active[c]) for c in CATEGORIES]
+    assert answer["total_active"] == sum(active.values())
+
+    # CSV over HTTP.
+    csv = httpx.get(f"{stack['analytics_category_service'].url}/active-by-category", headers={"Accept": "text/csv"})
+    assert csv.text.splitlines()[0] == "category,label,active"
+
+
+PATHS = {
+    "analytics_open_service": "/open-tickets?hours=24",
+    "analytics_resolution_service": "/resolution-time",
+    "analytics_category_service": "/active-by-category",
+}
+
+
+def test_analytics_answer_503_while_the_ticket_service_is_down_and_recover(stack: dict[str, ServiceProcess]) -> None:
+    ticket_service = stack["ticket_service"]
+    for name, path in PATHS.items():
+        assert httpx.get(stack[name].url + path).status_code == 200
+    ticket_service.kill()
+    for name, path in PATHS.items():
+        started = time.monotonic()
+        response = httpx.get(stack[name].url + path, timeout=5)
+        assert time.monotonic() - started < 2
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert int(response.headers["retry-after"]) > 0
+        assert httpx.get(stack[name].url + "/ready", timeout=5).status_code == 503
+    ticket_service.start()  # same port: the analytics services find it again by themselves
+    for name, path in PATHS.items():
+        assert httpx.get(stack[name].url + path).status_code == 200
+        assert httpx.get(stack[name].url + "/ready").status_code == 200
