@@ -58,3 +58,9 @@ eval-classifier: venv
 ## retrain: retrain the category model from the data set plus the corrections in DATABASE_URL
 retrain: venv
 	$(PY) -m ticket_service.classifier.training retrain
+
+## fuzz: long Schemathesis run against the four APIs on a throwaway PostgreSQL; prints the case counts
+## (FUZZ_EXAMPLES positive and as many negative cases per operation; the bounded run is part of `make test`)
+FUZZ_EXAMPLES ?= 300
+fuzz: dev-venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m tests.reliability.fuzz
