@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url, pool_size=settings.db_pool_size, statement_timeout=settings.db_statement_timeout
         )
         app.state.classifier = load_classifier(settings)
-        app.state.retrainer = Retrainer()
+        app.state.retrainer = Retrainer(app.state.classifier, settings)
         try:
             yield
         finally:

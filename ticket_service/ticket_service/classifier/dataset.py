@@ -58,6 +58,11 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
+def normalise_key(text: str) -> str:
+    """Texts that differ only in case, accents or spacing count as duplicates."""
+    return " ".join(_strip_accents(text).lower().split())
+
+
 def _typo(word: str, rng: random.Random) -> str:
     if len(word) < 4 or not word.isalpha():
         return word
@@ -143,7 +148,7 @@ def generate(total: int = 1800, seed: int = 2026) -> list[Example]:
     seen: set[str] = set()
 
     def add(text: str, label: str, language: str) -> bool:
-        key = " ".join(_strip_accents(text).lower().split())
+        key = normalise_key(text)
         if key in seen:
             return False
         seen.add(key)

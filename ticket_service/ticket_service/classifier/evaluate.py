@@ -44,7 +44,7 @@ def evaluate(model_path: Path = PACKAGED_MODEL) -> str:
         lines.append(f"{label:22} {precision:9.2%} {tp / nreal:7.2%} {nreal:7}")
     lines.append("")
     lines.append(f"{'language':10} {'accuracy':>8} {'support':>7}")
-    total, right = Counter(e.language for e in examples), Counter()
+    total, right = Counter(e.language for e in examples), Counter[str]()
     for example, ok in zip(examples, correct, strict=True):
         right[example.language] += ok
     for language in sorted(total, key=lambda lang: -total[lang]):
@@ -59,7 +59,8 @@ def evaluate(model_path: Path = PACKAGED_MODEL) -> str:
     lines.append("")
     ordered = sorted(timings)
     lines.append(
-        f"timing: model + encoder load {load_seconds:.2f} s; per description median {statistics.median(timings):.2f} ms, "
+        f"timing: model + encoder load {load_seconds:.2f} s; "
+        f"per description median {statistics.median(timings):.2f} ms, "
         f"p95 {ordered[int(len(ordered) * 0.95)]:.2f} ms, max {ordered[-1]:.2f} ms"
     )
     wrong = [(e, p) for e, p, ok in zip(examples, predicted, correct, strict=True) if not ok]

@@ -125,8 +125,13 @@ class CategoryModel:
             bias=self.bias,
             labels=np.array(self.labels),
             hyper=np.array(
-                [self.hyper.embedding_scale, self.hyper.ngram_scale, self.hyper.l2, self.hyper.epochs,
-                 self.hyper.learning_rate],
+                [
+                    self.hyper.embedding_scale,
+                    self.hyper.ngram_scale,
+                    self.hyper.l2,
+                    self.hyper.epochs,
+                    self.hyper.learning_rate,
+                ],
                 dtype=np.float64,
             ),
             example_texts=np.array(self.example_texts),

@@ -51,8 +51,9 @@ def read_corrections(database_url: str) -> list[Correction]:
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(CategoryCorrection.ticket_id, CategoryCorrection.description, CategoryCorrection.corrected_category)
-                .order_by(CategoryCorrection.at, CategoryCorrection.id)
+                select(
+                    CategoryCorrection.ticket_id, CategoryCorrection.description, CategoryCorrection.corrected_category
+                ).order_by(CategoryCorrection.at, CategoryCorrection.id)
             ).all()
     finally:
         engine.dispose()

@@ -1,0 +1,144 @@
+"""The data set and the trained category model: targets, speed, thread safety, persistence."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ticket_service.classifier import load_classifier
+from ticket_service.classifier.dataset import LANGUAGES, load_examples, normalise_key
+from ticket_service.classifier.embedding import SentenceEncoder
+from ticket_service.classifier.model import LABELS, CategoryModel
+from ticket_service.classifier.service import TrainedClassifier
+from ticket_service.classifier.storage import PACKAGED_MODEL, new_model_path, newest_model_path
+from ticket_service.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> TrainedClassifier:
+    loaded = load_classifier(Settings(model_dir=str(tmp_path_factory.mktemp("models"))))
+    assert isinstance(loaded, TrainedClassifier)
+    return loaded
+
+
+def test_data_set_is_large_balanced_multilingual_and_split() -> None:
+    examples = load_examples()
+    assert len(examples) >= 1200
+    labels = Counter(e.label for e in examples)
+    assert set(labels) == set(LABELS)
+    assert max(labels.values()) - min(labels.values()) <= 0.05 * len(examples)
+    languages = Counter(e.language for e in examples)
+    assert set(languages) == set(LANGUAGES)
+    assert sum(n for lang, n in languages.items() if lang != "en") / len(examples) >= 0.20
+    train = {normalise_key(e.text) for e in examples if e.split == "train"}
+    test = {normalise_key(e.text) for e in examples if e.split == "test"}
+    assert len(test) >= 300
+    assert train.isdisjoint(test)
+
+
+def test_packaged_model_was_trained_on_the_training_split_only() -> None:
+    model = CategoryModel.load(PACKAGED_MODEL)
+    test = {e.text for e in load_examples(split="test")}
+    assert not test & set(model.example_texts)
+
+
+def test_held_out_accuracy_meets_the_targets(classifier: TrainedClassifier) -> None:
+    examples = load_examples(split="test")
+    right: Counter[str] = Counter()
+    for example in examples:
+        right[example.language] += classifier.predict(example.text).category == example.label
+    total = Counter(e.language for e in examples)
+    assert sum(right.values()) / len(examples) >= 0.95
+    for language in LANGUAGES:
+        assert right[language] / total[language] >= 0.90, language
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the WiFi in the canteen is down", "technical_it"),
+        ("the canteen's food is cold", "services_complaints"),
+        ("lights flicker in the computer lab", "facility_management"),
+        ("Der Aufzug im Hauptgebäude steckt fest", "facility_management"),
+        ("la impresora de la biblioteca no imprime", "technical_it"),
+        ("la navetta per il campus è sempre in ritardo", "services_complaints"),
+        ("je n'arrive pas à me connecter au VPN", "technical_it"),
+        ("teh elevatr is brokn agian", "facility_management"),
+    ],
+)
+def test_predicts_the_category_of_the_problem_reported(classifier: TrainedClassifier, text: str, category: str) -> None:
+    prediction = classifier.predict(text)
+    assert prediction.category == category
+    assert 1 / 3 < prediction.confidence <= 1
+
+
+def test_loads_in_under_two_seconds_and_predicts_in_under_ten_ms() -> None:
+    load_times = []
+    for _ in range(2):  # best of two: the machine is shared with other test processes
+        started = time.perf_counter()
+        encoder = SentenceEncoder()
+        model = CategoryModel.load(PACKAGED_MODEL)
+        load_times.append(time.perf_counter() - started)
+        if load_times[-1] < 2.0:
+            break
+    assert min(load_times) < 2.0
+    classifier = TrainedClassifier(model, encoder)
+    texts = [e.text for e in load_examples(split="test")[:100]]
+    timings = []
+    for text in texts:
+        t0 = time.perf_counter()
+        classifier.predict(text)
+        timings.append(time.perf_counter() - t0)
+    assert statistics.median(timings) < 0.010
+
+
+def test_predict_is_thread_safe(classifier: TrainedClassifier) -> None:
+    texts = [e.text for e in load_examples(split="test")[:60]]
+    sequential = [classifier.predict(t) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(classifier.predict, texts))
+    assert [p.category for p in parallel] == [p.category for p in sequential]
+    assert [p.confidence for p in parallel] == pytest.approx([p.confidence for p in sequential], abs=1e-3)
+
+
+def test_explanation_gives_nearest_examples_and_weighing_words(classifier: TrainedClassifier) -> None:
+    evidence = classifier.explain("The elevator in building B is stuck on the second floor")
+    assert evidence["category"] == "facility_management"
+    assert len(evidence["nearest_examples"]) == 5
+    assert evidence["nearest_examples"][0]["category"] == "facility_management"
+    sims = [e["similarity"] for e in evidence["nearest_examples"]]
+    assert sims == sorted(sims, reverse=True)
+    assert "elevator" in [w["word"] for w in evidence["influential_words"]]
+
+
+def test_saved_model_loads_with_the_same_predictions(classifier: TrainedClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "model.npz"
+    classifier.model.save(path)
+    again = CategoryModel.load(path)
+    vector = classifier.encoder.encode_one("my password expired")
+    assert again.predict_vector(vector, "my password expired") == classifier.model.predict_vector(
+        vector, "my password expired"
+    )
+    assert again.trained_at == classifier.model.trained_at
+
+
+def test_newest_retrained_model_wins_over_the_packaged_one(tmp_path: Path) -> None:
+    settings = Settings(model_dir=str(tmp_path))
+    assert newest_model_path(settings) == PACKAGED_MODEL
+    first, second = new_model_path(settings), new_model_path(settings)
+    first.write_bytes(b"")
+    second.write_bytes(b"")
+    assert newest_model_path(settings) == max(first, second)
+
+
+def test_a_broken_model_falls_back_to_keyword_rules(tmp_path: Path) -> None:
+    settings = Settings(model_dir=str(tmp_path))
+    new_model_path(settings).write_bytes(b"not a model")
+    fallback = load_classifier(settings)
+    assert not isinstance(fallback, TrainedClassifier)
+    assert fallback.predict("wifi down").category == "technical_it"

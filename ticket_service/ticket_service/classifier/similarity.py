@@ -1,0 +1,101 @@
+"""Possible duplicates: an in-memory index of the embeddings of open and active tickets.
+
+The first search embeds every open and active ticket once (about 1 ms each, in a
+worker thread); afterwards each search first reads only the tickets changed since
+shortly before the last one (`updated_at` index) and embeds only new or edited descriptions,
+usually straight from the classifier's cache of the text it just categorised.
+A search is then one matrix-vector product: ~1 ms for 10,000 tickets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ticket_service.classifier.embedding import EMBEDDING_DIM, Vectors
+from ticket_service.models import Ticket
+
+# A change stamped `updated_at` = T is assumed committed by T + COMMIT_DELAY, so a read
+# started at R has seen every change stamped before R - COMMIT_DELAY; later ones are re-read.
+COMMIT_DELAY = timedelta(seconds=5)
+
+
+class SimilarTickets:
+    """Slots of ticket embeddings; closed tickets leave the index on the next refresh."""
+
+    def __init__(self, embed: Callable[[list[str]], Vectors]) -> None:
+        self._embed = embed
+        self._vectors = np.zeros((1024, EMBEDDING_DIM), dtype=np.float32)
+        self._ids = np.full(1024, -1, dtype=np.int64)
+        self._slot_of: dict[int, int] = {}
+        self._descriptions: dict[int, str] = {}
+        self._free: list[int] = list(range(1023, -1, -1))
+        self._seen_before: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    async def refresh(self, connection: AsyncConnection) -> None:
+        """Bring the index up to date with the database (one indexed query when little changed)."""
+        async with self._lock:
+            started = datetime.now(UTC)
+            query = select(Ticket.id, Ticket.status, Ticket.description)
+            if self._seen_before is None:
+                query = query.where(Ticket.status != "closed")
+            else:
+                query = query.where(Ticket.updated_at >= self._seen_before)
+            rows = (await connection.execute(query)).all()
+            to_embed: list[tuple[int, str]] = []
+            for ticket_id, status, description in rows:
+                if status == "closed":
+                    self._remove(ticket_id)
+                elif self._descriptions.get(ticket_id) != description:
+                    to_embed.append((ticket_id, description))
+            if to_embed:
+                vectors = await asyncio.to_thread(self._embed, [d for _, d in to_embed])
+                for (ticket_id, description), vector in zip(to_embed, vectors, strict=True):
+                    self._put(ticket_id, description, vector)
+            self._seen_before = started - COMMIT_DELAY
+
+    def search(self, text_vector: Vectors, limit: int) -> list[tuple[int, float]]:
+        """The `limit` most similar tickets: (id, cosine similarity), best first."""
+        if not self._slot_of:
+            return []
+        scores: npt.NDArray[np.float32] = self._vectors @ text_vector
+        scores[self._ids < 0] = -np.inf
+        limit = min(limit, len(self._slot_of))
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self._ids[i]), round(float(np.clip(scores[i], -1.0, 1.0)), 4)) for i in top]
+
+    def _put(self, ticket_id: int, description: str, vector: Vectors) -> None:
+        slot = self._slot_of.get(ticket_id)
+        if slot is None:
+            if not self._free:
+                self._grow()
+            slot = self._free.pop()
+            self._slot_of[ticket_id] = slot
+            self._ids[slot] = ticket_id
+        self._vectors[slot] = vector
+        self._descriptions[ticket_id] = description
+
+    def _remove(self, ticket_id: int) -> None:
+        slot = self._slot_of.pop(ticket_id, None)
+        if slot is not None:
+            self._ids[slot] = -1
+            self._vectors[slot] = 0.0
+            self._free.append(slot)
+            del self._descriptions[ticket_id]
+
+    def _grow(self) -> None:
+        old = len(self._ids)
+        self._vectors = np.vstack([self._vectors, np.zeros((old, EMBEDDING_DIM), dtype=np.float32)])
+        self._ids = np.concatenate([self._ids, np.full(old, -1, dtype=np.int64)])
+        self._free.extend(range(2 * old - 1, old - 1, -1))

@@ -1,0 +1,159 @@
+"""Classification routes: category preview, why a ticket has its category, and possible duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from campusdesk_common.problems import ServiceUnavailable, problem_responses
+from ticket_service.classifier.service import TrainedClassifier
+from ticket_service.classifier.similarity import SimilarTickets
+from ticket_service.dependencies import ClassifierDep, ReadableTicketDep, ReadConnectionDep, RoleDep
+from ticket_service.models import Ticket
+from ticket_service.schemas import Category, CategorySource, Status, TicketText, Timestamp
+
+router = APIRouter(tags=["classification"])
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class ClassifyRequest(BaseModel):
+    """A description to categorise without creating a ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: TicketText
+
+
+class CategoryPrediction(BaseModel):
+    """The category the model would assign, and how sure it is."""
+
+    category: Category
+    confidence: Probability = Field(description="The model's probability of `category`, 0..1.")
+    probabilities: dict[str, Probability] = Field(default_factory=dict, description="Every category's probability.")
+
+
+class LabelledExample(BaseModel):
+    text: str
+    category: Category
+    similarity: float = Field(description="Cosine similarity of meaning to the ticket, -1..1.")
+
+
+class WeighingWord(BaseModel):
+    word: str
+    weight: float = Field(description="How much the category's probability drops without this word.")
+
+
+class CategoryExplanation(BaseModel):
+    """Why a ticket has its category: the model's view and the evidence behind it."""
+
+    ticket_id: int
+    category: Category = Field(description="The ticket's stored category.")
+    category_source: CategorySource = Field(description="`auto` (the model) or `helpdesk` (a correction).")
+    category_confidence: Probability
+    predicted_category: Category = Field(description="What the current model predicts from the description now.")
+    predicted_confidence: Probability
+    probabilities: dict[str, Probability]
+    nearest_examples: list[LabelledExample] = Field(description="The labelled examples closest in meaning.")
+    influential_words: list[WeighingWord] = Field(description="The words that weighed most for the prediction.")
+    model_trained_at: Timestamp
+
+
+class SimilarTicket(BaseModel):
+    id: int
+    description: str
+    category: Category
+    status: Status
+    opened_at: Timestamp
+    updated_at: Timestamp
+    similarity: float = Field(description="Cosine similarity of meaning to the text, -1..1 (1: same meaning).")
+
+
+class SimilarTicketPage(BaseModel):
+    """Open and active tickets most similar to a text, most similar first."""
+
+    items: list[SimilarTicket]
+
+
+def _trained(classifier: object) -> TrainedClassifier:
+    if not isinstance(classifier, TrainedClassifier):
+        raise ServiceUnavailable("The category model is not loaded (the service fell back to keyword rules).")
+    return classifier
+
+
+def _similar_index(request: Request, classifier: TrainedClassifier) -> SimilarTickets:
+    index: SimilarTickets | None = getattr(request.app.state, "similar_tickets", None)
+    if index is None:
+        index = request.app.state.similar_tickets = SimilarTickets(classifier.embed)
+    return index
+
+
+@router.post("/classify", response_model=CategoryPrediction, responses=problem_responses(400, 413, 422, 503))
+async def classify(payload: ClassifyRequest, role: RoleDep, classifier: ClassifierDep) -> CategoryPrediction:
+    """Preview the category a description would get, without creating a ticket."""
+    model = _trained(classifier).model
+    vector = _trained(classifier).embed([payload.description])
+    probabilities = model.probabilities(vector, [payload.description])[0]
+    best = int(probabilities.argmax())
+    return CategoryPrediction(
+        category=model.labels[best],
+        confidence=round(float(probabilities[best]), 4),
+        probabilities={label: round(float(p), 4) for label, p in zip(model.labels, probabilities, strict=True)},
+    )
+
+
+@router.get("/tickets/similar", response_model=SimilarTicketPage, responses=problem_responses(400, 422, 503))
+async def similar_tickets(
+    request: Request,
+    role: RoleDep,
+    classifier: ClassifierDep,
+    connection: ReadConnectionDep,
+    q: Annotated[str, Query(min_length=1, max_length=5000, description="The text to compare, e.g. a draft.")],
+    limit: Annotated[int, Query(ge=1, le=20, description="How many tickets, 1..20.")] = 3,
+) -> SimilarTicketPage:
+    """Open and active tickets most similar in meaning to a text: possible duplicates."""
+    trained = _trained(classifier)
+    index = _similar_index(request, trained)
+    await index.refresh(connection)
+    hits = index.search(trained.embed([q.strip() or q])[0], limit)
+    rows = await _tickets_by_id(connection, [ticket_id for ticket_id, _ in hits])
+    items = [
+        SimilarTicket(**rows[ticket_id], similarity=score)
+        for ticket_id, score in hits
+        if ticket_id in rows and rows[ticket_id]["status"] != "closed"  # closed since the refresh: never shown
+    ]
+    return SimilarTicketPage(items=items)
+
+
+async def _tickets_by_id(connection: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    columns = (Ticket.id, Ticket.description, Ticket.category, Ticket.status, Ticket.opened_at, Ticket.updated_at)
+    result = await connection.execute(select(*columns).where(Ticket.id.in_(ids)))
+    return {row["id"]: dict(row) for row in result.mappings()}
+
+
+@router.get(
+    "/tickets/{ticket_id}/category-explanation",
+    response_model=CategoryExplanation,
+    responses=problem_responses(400, 404, 422, 503),
+)
+async def category_explanation(ticket: ReadableTicketDep, classifier: ClassifierDep) -> CategoryExplanation:
+    """Why a ticket has its category: nearest labelled examples and the words that weighed most."""
+    evidence = await asyncio.to_thread(_trained(classifier).explain, ticket["description"])
+    return CategoryExplanation(
+        ticket_id=ticket["id"],
+        category=ticket["category"],
+        category_source=ticket["category_source"],
+        category_confidence=ticket["category_confidence"],
+        predicted_category=evidence["category"],
+        predicted_confidence=evidence["confidence"],
+        probabilities=evidence["probabilities"],
+        nearest_examples=[LabelledExample(**e) for e in evidence["nearest_examples"]],
+        influential_words=[WeighingWord(**w) for w in evidence["influential_words"]],
+        model_trained_at=evidence["model_trained_at"],
+    )
