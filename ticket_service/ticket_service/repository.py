@@ -132,22 +132,24 @@ async def add_correction(
     )
 
 
-async def count_new_message(connection: AsyncConnection, ticket_id: int, *, now: datetime) -> bool:
-    """Count a message as activity on a ticket that is not closed; False when there is no such ticket.
+async def count_new_message(connection: AsyncConnection, ticket_id: int, *, now: datetime) -> datetime | None:
+    """Count a message as activity on a ticket that is not closed; None when there is no such ticket.
 
-    The row lock this UPDATE takes orders concurrent messages to one ticket.
+    Returns the ticket's new `updated_at`, which never goes backwards: use it as the message's time,
+    so that within a thread times follow id order. The row lock this UPDATE takes orders concurrent
+    messages to one ticket.
     """
     statement = (
         update(tickets)
         .where(tickets.c.id == ticket_id, NOT_CLOSED_PREDICATE)
         .values(
             message_count=tickets.c.message_count + 1,
-            # Never backwards: a request that waited for the lock may carry an older timestamp.
             updated_at=case((tickets.c.updated_at > literal(now, UTCDateTime()), tickets.c.updated_at), else_=now),
         )
-        .returning(tickets.c.id)
+        .returning(tickets.c.updated_at)
     )
-    return (await connection.execute(statement)).first() is not None
+    updated_at: datetime | None = (await connection.execute(statement)).scalar()
+    return updated_at
 
 
 async def insert_message(

@@ -133,11 +133,11 @@ async def _record_change(
 
 async def post_message(connection: AsyncConnection, ticket_id: int, *, role: str, body: str) -> StoredResponse:
     """Add a message to a ticket that is not closed; it counts as activity (updated_at), not as a version."""
-    if not await repository.count_new_message(connection, ticket_id, now=utcnow()):
+    at = await repository.count_new_message(connection, ticket_id, now=utcnow())
+    if at is None:
         domain.ensure_accepts_messages(ticket_id, await repository.ticket_status(connection, ticket_id))
         raise Conflict(f"Ticket {ticket_id} takes no new messages.", slug="ticket-closed")  # not reached
-    # Taken after the ticket's row lock, so created_at follows id order within a thread.
-    message = await repository.insert_message(connection, ticket_id, role=role, body=body, now=utcnow())
+    message = await repository.insert_message(connection, ticket_id, role=role, body=body, now=at)
     return StoredResponse(201, MessageRead.model_validate(message).model_dump_json())
 
 
