@@ -46,7 +46,7 @@ async def active_by_category(
         Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> ActiveByCategory | Response:
+) -> Response:
     """Active tickets per category."""
     upstream = await _active_counts(request)
     try:

@@ -53,7 +53,7 @@ async def open_tickets(
         Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> OpenTickets | Response:
+) -> Response:
     """Tickets opened in the last X hours or days that are not yet closed."""
     period = metric.parse_period(hours, days)
     since, until = period.window(request.app.state.clock())

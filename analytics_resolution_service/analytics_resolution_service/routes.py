@@ -57,7 +57,7 @@ async def resolution_time(
         Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> ResolutionTime | Response:
+) -> Response:
     """Average and median resolution time of closed tickets by opening month."""
     months = metric.parse_range(first, last, request.app.state.clock())
     categories = metric.parse_categories(category)
