@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.reliability.harness import HELPDESK, USER, query, ticket_env
+from tests.support import databases
 from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.slow
@@ -23,11 +24,34 @@ RACERS = 50
 MESSAGES = 1000
 
 
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServiceProcess, str]]:
+    """One ticket service (two workers) per database for the whole module; each test uses its own tickets."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        url = databases.create_database_from_template(server)
+    else:
+        template = request.getfixturevalue("sqlite_template")
+        url = databases.copy_sqlite(template, tmp_path_factory.mktemp("concurrency"))
+    env = ticket_env(url, {"TICKET_SERVICE_WORKERS": "2"})
+    try:
+        with ServiceProcess("ticket_service", env) as service:
+            yield service, url
+    finally:
+        if request.param == "postgresql":
+            databases.drop_database(url)
+
+
 @pytest.fixture
-def ticket_service(database_url: str) -> Iterator[ServiceProcess]:
-    env = ticket_env(database_url, {"TICKET_SERVICE_WORKERS": "2"})
-    with ServiceProcess("ticket_service", env) as service:
-        yield service
+def ticket_service(served: tuple[ServiceProcess, str]) -> ServiceProcess:
+    return served[0]
+
+
+@pytest.fixture
+def database_url(served: tuple[ServiceProcess, str]) -> str:
+    return served[1]
 
 
 def _client(service: ServiceProcess, connections: int = 100) -> httpx.AsyncClient:
@@ -97,13 +121,23 @@ async def test_a_thousand_concurrent_messages_are_all_stored_once_in_a_consisten
         path = f"/tickets/{ticket['id']}/messages"
         semaphore = asyncio.Semaphore(100)
 
+        transport_retries = 0
+
         async def post(n: int) -> httpx.Response:
+            # Like a real client, retry a lost connection once with the same Idempotency-Key:
+            # the message must still be stored exactly once.
+            nonlocal transport_retries
+            headers = {**(USER if n % 2 else HELPDESK), "Idempotency-Key": f"thousand-{n}"}
             async with semaphore:
-                role = USER if n % 2 else HELPDESK
-                return await client.post(path, json={"body": f"message {n:04d}"}, headers=role)
+                try:
+                    return await client.post(path, json={"body": f"message {n:04d}"}, headers=headers)
+                except httpx.TransportError:
+                    transport_retries += 1
+                    return await client.post(path, json={"body": f"message {n:04d}"}, headers=headers)
 
         responses = await asyncio.gather(*[post(n) for n in range(MESSAGES)])
         assert Counter(r.status_code for r in responses) == {201: MESSAGES}
+        assert transport_retries <= MESSAGES // 100, f"{transport_retries} connections were lost"
         posted_ids = {r.json()["id"] for r in responses}
         thread = (await client.get(path, headers=HELPDESK)).json()["items"]
         after = (await client.get(path, params={"after": thread[499]["id"]}, headers=HELPDESK)).json()["items"]
