@@ -1,8 +1,9 @@
 """Possible duplicates: an in-memory index of the embeddings of open and active tickets.
 
-The first search embeds every open and active ticket once (about 1 ms each, in a
-worker thread); afterwards each search first reads only the tickets changed since
-shortly before the last one (`updated_at` index) and embeds only new or edited descriptions,
+At start-up a background task embeds every open and active ticket once (1-3 ms
+each, in a worker thread, in chunks; searches meanwhile answer from the part
+already indexed and say so). Afterwards each search first reads only the tickets
+changed since shortly before the last one (`updated_at` index) and embeds only new or edited descriptions,
 usually straight from the classifier's cache of the text it just categorised.
 A search is then one matrix-vector product: ~1 ms for 10,000 tickets.
 """
@@ -10,15 +11,18 @@ A search is then one matrix-vector product: ~1 ms for 10,000 tickets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
+from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ticket_service.classifier.embedding import EMBEDDING_DIM, Vectors
+from ticket_service.classifier.service import TrainedClassifier
 from ticket_service.models import Ticket
 
 # A change stamped `updated_at` = T is assumed committed by T + COMMIT_DELAY, so a read
@@ -32,18 +36,60 @@ class SimilarTickets:
     def __init__(self, embed: Callable[[list[str]], Vectors]) -> None:
         self._embed = embed
         self._vectors = np.zeros((1024, EMBEDDING_DIM), dtype=np.float32)
-        self._ids = np.full(1024, -1, dtype=np.int64)
+        self._ids: npt.NDArray[np.int64] = np.full(1024, -1, dtype=np.int64)
         self._slot_of: dict[int, int] = {}
         self._descriptions: dict[int, str] = {}
         self._free: list[int] = list(range(1023, -1, -1))
+        self._high = 0
         self._seen_before: datetime | None = None
         self._lock = asyncio.Lock()
+        self._build: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         return len(self._slot_of)
 
-    async def refresh(self, connection: AsyncConnection) -> None:
-        """Bring the index up to date with the database (one indexed query when little changed)."""
+    @property
+    def building(self) -> bool:
+        return self._build is not None and not self._build.done()
+
+    def start_build(self, engine: AsyncEngine, chunk: int = 256) -> None:
+        """Index the existing open and active tickets in the background."""
+        self._build = asyncio.create_task(self._build_all(engine, chunk), name="similar-tickets-index")
+
+    async def _build_all(self, engine: AsyncEngine, chunk: int) -> None:
+        async with self._lock:
+            started = datetime.now(UTC)
+            async with engine.connect() as connection:  # released before the long embedding work
+                query = select(Ticket.id, Ticket.description).where(Ticket.status != "closed")
+                rows = (await connection.execute(query)).all()
+            for first in range(0, len(rows), chunk):
+                part = rows[first : first + chunk]
+                vectors = await asyncio.to_thread(self._embed, [description for _, description in part])
+                for (ticket_id, description), vector in zip(part, vectors, strict=True):
+                    self._put(ticket_id, description, vector)
+            self._seen_before = started - COMMIT_DELAY
+
+    async def wait_built(self) -> None:
+        """Wait for the start-up build (tests, benchmarks)."""
+        if self._build is not None:
+            await asyncio.wait({self._build})
+
+    async def stop(self) -> None:
+        if self._build is not None and not self._build.done():
+            self._build.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._build
+
+    async def refresh(self, connection: AsyncConnection) -> bool:
+        """Bring the index up to date with the database (one indexed query when little changed).
+
+        False while the start-up build is still running: the index is then incomplete.
+        """
+        if self._build is not None and not self._build.done():
+            # Wait briefly: a small database is indexed by then; a large one answers partially.
+            await asyncio.wait({self._build}, timeout=0.2)
+            if not self._build.done():
+                return False
         async with self._lock:
             started = datetime.now(UTC)
             query = select(Ticket.id, Ticket.status, Ticket.description)
@@ -63,13 +109,15 @@ class SimilarTickets:
                 for (ticket_id, description), vector in zip(to_embed, vectors, strict=True):
                     self._put(ticket_id, description, vector)
             self._seen_before = started - COMMIT_DELAY
+        return True
 
     def search(self, text_vector: Vectors, limit: int) -> list[tuple[int, float]]:
         """The `limit` most similar tickets: (id, cosine similarity), best first."""
         if not self._slot_of:
             return []
-        scores: npt.NDArray[np.float32] = self._vectors @ text_vector
-        scores[self._ids < 0] = -np.inf
+        used = self._high  # slots above it are empty: scanning them would cost ~40% more
+        scores: npt.NDArray[np.float32] = self._vectors[:used] @ text_vector
+        scores[self._ids[:used] < 0] = -np.inf
         limit = min(limit, len(self._slot_of))
         top = np.argpartition(-scores, limit - 1)[:limit]
         top = top[np.argsort(-scores[top])]
@@ -80,7 +128,8 @@ class SimilarTickets:
         if slot is None:
             if not self._free:
                 self._grow()
-            slot = self._free.pop()
+            slot = self._free.pop()  # the lowest free slot, so used slots stay packed at the start
+            self._high = max(self._high, slot + 1)
             self._slot_of[ticket_id] = slot
             self._ids[slot] = ticket_id
         self._vectors[slot] = vector
@@ -92,6 +141,7 @@ class SimilarTickets:
             self._ids[slot] = -1
             self._vectors[slot] = 0.0
             self._free.append(slot)
+            self._free.sort(reverse=True)
             del self._descriptions[ticket_id]
 
     def _grow(self) -> None:
@@ -99,3 +149,16 @@ class SimilarTickets:
         self._vectors = np.vstack([self._vectors, np.zeros((old, EMBEDDING_DIM), dtype=np.float32)])
         self._ids = np.concatenate([self._ids, np.full(old, -1, dtype=np.int64)])
         self._free.extend(range(2 * old - 1, old - 1, -1))
+
+
+def start_similar_tickets(app: FastAPI) -> None:
+    """At start-up: index the existing open and active tickets in the background."""
+    if isinstance(app.state.classifier, TrainedClassifier):
+        app.state.similar_tickets = SimilarTickets(app.state.classifier.embed)
+        app.state.similar_tickets.start_build(app.state.engine)
+
+
+async def stop_similar_tickets(app: FastAPI) -> None:
+    index: SimilarTickets | None = getattr(app.state, "similar_tickets", None)
+    if index is not None:
+        await index.stop()

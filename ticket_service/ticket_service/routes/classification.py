@@ -77,6 +77,9 @@ class SimilarTicketPage(BaseModel):
     """Open and active tickets most similar to a text, most similar first."""
 
     items: list[SimilarTicket]
+    complete: bool = Field(
+        description="False for a short while after start-up, while existing tickets are still being indexed."
+    )
 
 
 def _trained(classifier: object) -> TrainedClassifier:
@@ -118,7 +121,7 @@ async def similar_tickets(
     """Open and active tickets most similar in meaning to a text: possible duplicates."""
     trained = _trained(classifier)
     index = _similar_index(request, trained)
-    await index.refresh(connection)
+    complete = await index.refresh(connection)
     hits = index.search(trained.embed([q.strip() or q])[0], limit)
     rows = await _tickets_by_id(connection, [ticket_id for ticket_id, _ in hits])
     items = [
@@ -126,7 +129,7 @@ async def similar_tickets(
         for ticket_id, score in hits
         if ticket_id in rows and rows[ticket_id]["status"] != "closed"  # closed since the refresh: never shown
     ]
-    return SimilarTicketPage(items=items)
+    return SimilarTicketPage(items=items, complete=complete)
 
 
 async def _tickets_by_id(connection: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
