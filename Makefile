@@ -64,3 +64,7 @@ retrain: venv
 FUZZ_EXAMPLES ?= 300
 fuzz: dev-venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m tests.reliability.fuzz
+
+## bench: seed a throwaway PostgreSQL (SCALE=10k|1m|10m), start the stack, measure it against the machine's limits
+bench: dev-venv
+	$(PY) -m bench.run --scale $(SCALE)

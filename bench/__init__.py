@@ -1,0 +1,1 @@
+"""`make bench`: CampusDesk measured side by side with the machine's own limits (see bench/README.md)."""
