@@ -75,7 +75,7 @@ def parse_period(hours: str | None, days: str | None) -> Period:
     unit, raw = given[0]
     limit = MAX_HOURS if unit == "hours" else MAX_DAYS
     text = raw.strip()
-    if not text.isdigit() or not 1 <= int(text) <= limit:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= limit:
         raise InvalidInput(f"{unit}={raw!r} is not allowed. {PERIOD_RULE}")
     return Period(unit, int(text))  # type: ignore[arg-type]
 

@@ -188,6 +188,15 @@ def test_a_user_cannot_do_helpdesk_actions_with_crafted_requests(site: Site, bef
     site.unchanged(before)
 
 
+def test_odd_version_fields_are_never_a_server_error(site: Site, before: dict[str, Any]) -> None:
+    browser = Browser(site.gateway, "helpdesk")
+    # Digits to Python's str.isdigit() that int() refuses, and other garbage: a conflict page, never a 500.
+    for version in ("\u00b2", "\u0663", "-1", "1e3", "99999999999999999999999", "abc"):
+        response = browser.post(f"/tickets/{site.closed_id}/start", {"version": version})
+        assert 400 <= response.status_code < 500, (version, response.status_code)
+    site.unchanged(before)
+
+
 def test_helpdesk_cannot_rewrite_descriptions_through_the_page(site: Site, before: dict[str, Any]) -> None:
     browser = Browser(site.gateway, "helpdesk")
     response = browser.post(f"/tickets/{site.open_id}/description", {"description": "rewritten", "version": "1"})

@@ -61,7 +61,7 @@ async def _fetch(
 def _open_params(unit: str, value: str) -> tuple[list[tuple[str, str]], str | None]:
     if unit not in PERIOD_LIMITS:
         return [], "Choose hours or days."
-    if not value.strip().isdigit() or not 1 <= int(value) <= PERIOD_LIMITS[unit]:
+    if not (value.strip().isascii() and value.strip().isdigit()) or not 1 <= int(value) <= PERIOD_LIMITS[unit]:
         return [], f"The period must be a whole number of {unit} from 1 to {PERIOD_LIMITS[unit]:,}."
     return [(unit, str(int(value)))], None
 

@@ -42,7 +42,7 @@ def text_problem(text: str, what: str) -> str | None:
 
 
 def _parse_version(version: str) -> int | None:
-    return int(version) if version.isdigit() else None
+    return int(version) if version.isascii() and version.isdigit() else None
 
 
 @router.get("/tickets")
