@@ -27,6 +27,11 @@ def _json(content: object) -> Response:
     return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), media_type="application/json", headers=_VARY)
 
 
+def _period_schema(maximum: int) -> dict[str, Any]:
+    # Documented as the integer it must be (the value is parsed by hand to word the 422 itself).
+    return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "null"}]}
+
+
 _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The answer, as JSON or CSV."}
 }
@@ -43,12 +48,8 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 )
 async def open_tickets(
     request: Request,
-    hours: Annotated[
-        str | None, Query(json_schema_extra={"type": "integer", "minimum": 1, "maximum": metric.MAX_HOURS})
-    ] = None,
-    days: Annotated[
-        str | None, Query(json_schema_extra={"type": "integer", "minimum": 1, "maximum": metric.MAX_DAYS})
-    ] = None,
+    hours: Annotated[str | None, Query(json_schema_extra=_period_schema(metric.MAX_HOURS))] = None,
+    days: Annotated[str | None, Query(json_schema_extra=_period_schema(metric.MAX_DAYS))] = None,
     response_format: Annotated[
         Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
     ] = None,
