@@ -13,7 +13,7 @@
   function describe(date) {
     var seconds = Math.round((date.getTime() - Date.now()) / 1000);
     if (!relative) { return ""; }
-    if (Math.abs(seconds) < 45) { return relative.format(0, "second") === "now" ? "just now" : "just now"; }
+    if (Math.abs(seconds) < 45) { return "just now"; }
     for (var i = 0; i < units.length; i++) {
       if (Math.abs(seconds) >= units[i][1] || units[i][0] === "second") {
         return relative.format(Math.round(seconds / units[i][1]), units[i][0]);
