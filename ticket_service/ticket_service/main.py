@@ -13,7 +13,7 @@ from campusdesk_common.health import ReadinessCheck
 from campusdesk_common.logging import configure_logging
 from ticket_service.classifier import load_classifier
 from ticket_service.classifier.retraining import Retrainer
-from ticket_service.classifier.similarity import start_similar_tickets, stop_similar_tickets
+from ticket_service.classifier.similarity import stop_similar_tickets
 from ticket_service.database import create_engine
 from ticket_service.settings import Settings
 
@@ -31,7 +31,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.classifier = load_classifier(settings)
         app.state.retrainer = Retrainer(app.state.classifier, settings)
-        start_similar_tickets(app)
         try:
             yield
         finally:

@@ -1,17 +1,20 @@
 """Possible duplicates: an in-memory index of the embeddings of open and active tickets.
 
-At start-up a background task embeds every open and active ticket once (1-3 ms
-each, in a worker thread, in chunks; searches meanwhile answer from the part
-already indexed and say so). Afterwards each search first reads only the tickets
-changed since shortly before the last one (`updated_at` index) and embeds only new or edited descriptions,
+On first use (the first preview or search after start-up) a background task
+embeds every open and active ticket once (1-3 ms each, in a worker thread, in
+chunks); searches meanwhile answer from the part already indexed and say so.
+Nothing happens at start-up itself: a service nobody asks for duplicates does no work.
+Afterwards each search first reads only the tickets changed since shortly before
+the last one (`updated_at` index) and embeds only new or edited descriptions,
 usually straight from the classifier's cache of the text it just categorised.
-A search is then one matrix-vector product: ~1 ms for 10,000 tickets.
+A search is then one matrix-vector product: ~3 ms for 10,000 tickets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ticket_service.classifier.embedding import EMBEDDING_DIM, Vectors
 from ticket_service.classifier.service import TrainedClassifier
 from ticket_service.models import Ticket
+
+logger = logging.getLogger(__name__)
 
 # A change stamped `updated_at` = T is assumed committed by T + COMMIT_DELAY, so a read
 # started at R has seen every change stamped before R - COMMIT_DELAY; later ones are re-read.
@@ -44,6 +49,7 @@ class SimilarTickets:
         self._seen_before: datetime | None = None
         self._lock = asyncio.Lock()
         self._build: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -53,16 +59,25 @@ class SimilarTickets:
         return self._build is not None and not self._build.done()
 
     def start_build(self, engine: AsyncEngine, chunk: int = 256) -> None:
-        """Index the existing open and active tickets in the background."""
-        self._build = asyncio.create_task(self._build_all(engine, chunk), name="similar-tickets-index")
+        """Index the existing open and active tickets in the background (once)."""
+        if self._build is None:
+            self._build = asyncio.create_task(self._build_all(engine, chunk), name="similar-tickets-index")
 
     async def _build_all(self, engine: AsyncEngine, chunk: int) -> None:
+        try:
+            await self._index_open_tickets(engine, chunk)
+        except Exception:  # searches then fall back to reading every open ticket themselves
+            logger.exception("indexing the open tickets for similar-ticket search failed")
+
+    async def _index_open_tickets(self, engine: AsyncEngine, chunk: int) -> None:
         async with self._lock:
             started = datetime.now(UTC)
             async with engine.connect() as connection:  # released before the long embedding work
                 query = select(Ticket.id, Ticket.description).where(Ticket.status != "closed")
                 rows = (await connection.execute(query)).all()
             for first in range(0, len(rows), chunk):
+                if self._stopping:
+                    return
                 part = rows[first : first + chunk]
                 vectors = await asyncio.to_thread(self._embed, [description for _, description in part])
                 for (ticket_id, description), vector in zip(part, vectors, strict=True):
@@ -75,10 +90,12 @@ class SimilarTickets:
             await asyncio.wait({self._build})
 
     async def stop(self) -> None:
+        """Stop the build after its current chunk (a worker thread cannot be cancelled mid-way)."""
+        self._stopping = True
         if self._build is not None and not self._build.done():
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._build), timeout=5)
             self._build.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._build
 
     async def refresh(self, connection: AsyncConnection) -> bool:
         """Bring the index up to date with the database (one indexed query when little changed).
@@ -151,11 +168,13 @@ class SimilarTickets:
         self._free.extend(range(2 * old - 1, old - 1, -1))
 
 
-def start_similar_tickets(app: FastAPI) -> None:
-    """At start-up: index the existing open and active tickets in the background."""
-    if isinstance(app.state.classifier, TrainedClassifier):
-        app.state.similar_tickets = SimilarTickets(app.state.classifier.embed)
-        app.state.similar_tickets.start_build(app.state.engine)
+def similar_tickets(app: FastAPI, classifier: TrainedClassifier) -> SimilarTickets:
+    """The app's index, its background build started on first use."""
+    index: SimilarTickets | None = getattr(app.state, "similar_tickets", None)
+    if index is None:
+        index = app.state.similar_tickets = SimilarTickets(classifier.embed)
+    index.start_build(app.state.engine)
+    return index
 
 
 async def stop_similar_tickets(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from campusdesk_common.problems import ServiceUnavailable, problem_responses
 from ticket_service.classifier.service import TrainedClassifier
-from ticket_service.classifier.similarity import SimilarTickets
+from ticket_service.classifier.similarity import similar_tickets as similar_index
 from ticket_service.dependencies import ClassifierDep, ReadableTicketDep, ReadConnectionDep, RoleDep
 from ticket_service.models import Ticket
 from ticket_service.schemas import Category, CategorySource, Status, TicketText, Timestamp
@@ -88,18 +88,15 @@ def _trained(classifier: object) -> TrainedClassifier:
     return classifier
 
 
-def _similar_index(request: Request, classifier: TrainedClassifier) -> SimilarTickets:
-    index: SimilarTickets | None = getattr(request.app.state, "similar_tickets", None)
-    if index is None:
-        index = request.app.state.similar_tickets = SimilarTickets(classifier.embed)
-    return index
-
-
 @router.post("/classify", response_model=CategoryPrediction, responses=problem_responses(400, 413, 422, 503))
-async def classify(payload: ClassifyRequest, role: RoleDep, classifier: ClassifierDep) -> CategoryPrediction:
+async def classify(
+    payload: ClassifyRequest, role: RoleDep, classifier: ClassifierDep, request: Request
+) -> CategoryPrediction:
     """Preview the category a description would get, without creating a ticket."""
-    model = _trained(classifier).model
-    vector = _trained(classifier).embed([payload.description])
+    trained = _trained(classifier)
+    similar_index(request.app, trained)  # someone is reporting: have possible duplicates ready
+    model = trained.model
+    vector = trained.embed([payload.description])
     probabilities = model.probabilities(vector, [payload.description])[0]
     best = int(probabilities.argmax())
     return CategoryPrediction(
@@ -120,7 +117,7 @@ async def similar_tickets(
 ) -> SimilarTicketPage:
     """Open and active tickets most similar in meaning to a text: possible duplicates."""
     trained = _trained(classifier)
-    index = _similar_index(request, trained)
+    index = similar_index(request.app, trained)
     complete = await index.refresh(connection)
     hits = index.search(trained.embed([q.strip() or q])[0], limit)
     rows = await _tickets_by_id(connection, [ticket_id for ticket_id, _ in hits])
