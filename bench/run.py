@@ -211,13 +211,14 @@ def measure_sql(url: str, tickets: int, now: datetime, budget: float) -> dict[st
         for name, (sql, params, iterations) in sql_questions(now).items():
             latencies: list[float] = []
             began = time.perf_counter()
-            for i in range(iterations + min(20, iterations)):
+            warmup = 20 if iterations > 20 else 1
+            for i in range(iterations + warmup):
                 arguments = params[0] if params else {"id": rng.randint(1, tickets)} if "%(id)s" in sql else None
                 start = time.perf_counter()
                 connection.execute(sql, arguments).fetchall()  # type: ignore[arg-type]
-                if i >= min(20, iterations):
+                if i >= warmup:
                     latencies.append(time.perf_counter() - start)
-                if time.perf_counter() - began > budget:
+                if time.perf_counter() - began > budget and latencies:
                     break
             results[name] = summarise(name, 1, latencies, 0, sum(latencies), []).as_dict()
             log(f"SQL {name}: p50 {results[name]['p50_ms']} ms")
@@ -339,7 +340,8 @@ async def pair(
     cookies: dict[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """1-client latency, then 32-client throughput, of one request kind."""
-    single_cap = min(config.single_requests, max_requests) if max_requests else config.single_requests
+    # A bounded supply (tickets to move) is shared: at most half of it for the 1-client run.
+    single_cap = min(config.single_requests, max_requests // 2) if max_requests else config.single_requests
     single = await measure(
         name, call, clients=1, seconds=config.single_seconds, max_requests=single_cap, warmup=20, cookies=cookies
     )
