@@ -70,7 +70,9 @@ def create_engine(url: str, *, pool_size: int = 10, statement_timeout: float = 5
         async_database_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every request. After a database restart the first
+        # query on a stale connection fails (503) and SQLAlchemy then invalidates the whole pool.
+        pool_pre_ping=False,
         pool_timeout=statement_timeout,
         connect_args={
             "connect_timeout": max(1, int(statement_timeout)),

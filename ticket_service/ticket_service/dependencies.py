@@ -62,7 +62,7 @@ class TicketRoute(APIRoute):
         return checked
 
 
-def _role(
+async def _role(
     x_role: Annotated[str | None, Header(description="`user` or `helpdesk`; anything else is a 400.")] = None,
 ) -> str:
     return domain.parse_role(x_role)
@@ -72,7 +72,7 @@ RoleDep = Annotated[str, Depends(_role)]
 TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="The ticket's id.")]
 
 
-def _if_match(
+async def _if_match(
     if_match: Annotated[
         str | None, Header(description='`"<version>"` from the ETag: the change applies only to that version.')
     ] = None,
@@ -94,7 +94,7 @@ IdempotencyKeyDep = Annotated[
 ]
 
 
-def _classifier(request: Request) -> CategoryClassifier:
+async def _classifier(request: Request) -> CategoryClassifier:
     classifier: CategoryClassifier = request.app.state.classifier
     return classifier
 
@@ -113,7 +113,7 @@ class _DatabaseAccess:
         self.writer_lock = asyncio.Lock() if self.is_sqlite else None
 
 
-def database_access(request: Request) -> _DatabaseAccess:
+async def database_access(request: Request) -> _DatabaseAccess:
     state = request.app.state
     engine: AsyncEngine = state.engine
     access: _DatabaseAccess | None = getattr(state, "ticket_database_access", None)
