@@ -356,3 +356,13 @@ async def test_static_files_are_served_and_path_traversal_is_refused(gateway: ht
 async def test_huge_bodies_are_refused(user: Browser) -> None:
     response = await user.post("/tickets", {"description": "x" * (10 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+async def test_invalid_utf8_in_a_form_is_refused(user: Browser, fake_tickets: FakeTicketService) -> None:
+    raw = b"description=caf%E9%FF%FE&csrf_token=" + user.token.encode()
+    response = await user.client.post(
+        "/tickets", content=raw, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.text
+    assert fake_tickets.tickets == {}

@@ -12,7 +12,9 @@ from web_gateway.upstream import TicketApi
 
 
 async def require_csrf(request: Request) -> None:
-    """Refuse a state-changing request that does not carry this browser's CSRF token."""
+    """Refuse a state-changing request that does not carry this browser's CSRF token, or whose text is not UTF-8."""
+    if request.scope.get("state", {}).get("form_not_utf8"):
+        raise PageError(400, "Unreadable text", "The form contained text that is not valid UTF-8; nothing was saved.")
     if not await csrf_is_valid(request):
         raise PageError(
             403,

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from campusdesk_common.app_factory import new_service_app
 from campusdesk_common.health import ReadinessCheck
@@ -13,7 +14,7 @@ from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.logging import configure_logging
 from web_gateway.rendering import install_page_error_handlers
 from web_gateway.routes import include_routes
-from web_gateway.security import SecurityHeaders, load_secret
+from web_gateway.security import FormEncodingCheck, SecurityHeaders, load_secret
 from web_gateway.settings import Settings
 
 
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = load_secret(settings)
     app.state.settings = settings
     install_page_error_handlers(app)
+    # Innermost, so the size limit (added by new_service_app) bounds the body it reads.
+    app.user_middleware.append(Middleware(FormEncodingCheck))
     app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
     include_routes(app)
     return app

@@ -14,6 +14,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -145,3 +146,50 @@ def _cookie_header(scope: Scope) -> bytes:
         if name == b"cookie":
             return bytes(value)
     return b""
+
+
+class FormEncodingCheck:
+    """Flag url-encoded forms whose text is not UTF-8 (`state.form_not_utf8`).
+
+    The form parser would silently turn broken bytes into U+FFFD; the CSRF
+    dependency refuses flagged requests so nothing garbled is stored. Bodies
+    are already bounded by BodySizeLimit, which runs before this.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not _is_urlencoded(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            scope.setdefault("state", {})["form_not_utf8"] = True
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _is_urlencoded(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return bytes(value).startswith(b"application/x-www-form-urlencoded")
+    return False
