@@ -6,6 +6,7 @@ opens its own browser contexts (its own cookies), so tests stay independent.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -139,5 +140,8 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 def screenshot(page: Any, name: str) -> None:
+    """Save docs/screenshots/<name>.png when CAMPUSDESK_SCREENSHOTS=1 (so `make test` leaves the tree clean)."""
+    if os.environ.get("CAMPUSDESK_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
