@@ -4,14 +4,18 @@ the confusion matrix and timing of a model on the held-out test split."""
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from collections import Counter
 from pathlib import Path
 
-from ticket_service.classifier.dataset import load_examples
+from ticket_service.classifier.dataset import DATA_DIR, load_examples
+from ticket_service.classifier.embedding import SentenceEncoder
 from ticket_service.classifier.model import LABELS, CategoryModel
 from ticket_service.classifier.storage import PACKAGED_MODEL
+
+HANDWRITTEN = DATA_DIR / "handwritten.jsonl"
 
 
 def evaluate(model_path: Path = PACKAGED_MODEL) -> str:
@@ -67,12 +71,30 @@ def evaluate(model_path: Path = PACKAGED_MODEL) -> str:
         f"p95 {ordered[int(len(ordered) * 0.95)]:.2f} ms, max {ordered[-1]:.2f} ms "
         f"(CPU time median {statistics.median(cpu_timings):.2f} ms)"
     )
+    lines.append("")
+    lines += _handwritten_check(model, encoder)
     wrong = [(e, p) for e, p, ok in zip(examples, predicted, correct, strict=True) if not ok]
     if wrong:
         lines.append("")
         lines.append("misclassified:")
         lines += [f"  [{e.language}] {e.label} -> {p}: {e.text}" for e, p in wrong]
     return "\n".join(lines)
+
+
+def _handwritten_check(model: CategoryModel, encoder: SentenceEncoder) -> list[str]:
+    """A second, harder test: descriptions written by hand, outside the generator's templates."""
+    rows = [json.loads(line) for line in HANDWRITTEN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = []
+    right = Counter[str]()
+    for row in rows:
+        category = model.predict_vector(encoder.encode_one(row["text"]), row["text"]).category
+        right[row["language"]] += category == row["label"]
+        if category != row["label"]:
+            lines.append(f"  [{row['language']}] {row['label']} -> {category}: {row['text']}")
+    total = Counter(row["language"] for row in rows)
+    per_language = ", ".join(f"{lang} {right[lang]}/{n}" for lang, n in total.items())
+    header = f"hand-written check (outside the templates, never trained on): {sum(right.values())}/{len(rows)} "
+    return [header + f"= {sum(right.values()) / len(rows):.2%} ({per_language})", *lines]
 
 
 def main(argv: list[str] | None = None) -> None:
