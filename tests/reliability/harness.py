@@ -23,6 +23,8 @@ from tests.support.services import REPO_ROOT, ServiceProcess, free_port
 from ticket_service.database import sync_database_url
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Seconds a service may take to start: the ticket service loads its classifier, and the machine is shared.
+START_TIMEOUT = 90.0
 ANALYTICS_SERVICES = ("analytics_open_service", "analytics_resolution_service", "analytics_category_service")
 GATEWAY_SECRET = "reliability-test-secret"
 # Tables whose rows a rejected request must leave exactly as they were.
@@ -112,13 +114,13 @@ def running_stack(
     env["WEB_GATEWAY_SECRET_KEY"] = GATEWAY_SECRET
     stack = Stack(database_url, ServiceProcess("ticket_service", env, port=ticket_port))
     try:
-        stack.ticket.start()
+        stack.ticket.start(START_TIMEOUT)
         if analytics:
             for name in ANALYTICS_SERVICES:
-                stack.analytics[name] = ServiceProcess(name, env).start()
+                stack.analytics[name] = ServiceProcess(name, env).start(START_TIMEOUT)
         if gateway:
             gateway_env = {**env, **{f"{name.upper()}_URL": s.url for name, s in stack.analytics.items()}}
-            stack.gateway = ServiceProcess("web_gateway", gateway_env).start()
+            stack.gateway = ServiceProcess("web_gateway", gateway_env).start(START_TIMEOUT)
         yield stack
     finally:
         for service in reversed(stack.all()):

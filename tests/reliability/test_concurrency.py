@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.reliability.harness import HELPDESK, USER, query, ticket_env
+from tests.reliability.harness import HELPDESK, START_TIMEOUT, USER, query, ticket_env
 from tests.support import databases
 from tests.support.services import ServiceProcess
 
@@ -37,8 +38,11 @@ def served(
         url = databases.copy_sqlite(template, tmp_path_factory.mktemp("concurrency"))
     env = ticket_env(url, {"TICKET_SERVICE_WORKERS": "2"})
     try:
-        with ServiceProcess("ticket_service", env) as service:
+        service = ServiceProcess("ticket_service", env).start(START_TIMEOUT)
+        try:
             yield service, url
+        finally:
+            service.stop()
     finally:
         if request.param == "postgresql":
             databases.drop_database(url)
@@ -77,6 +81,7 @@ async def test_fifty_clients_racing_open_to_active_give_exactly_one_success(
         statuses = Counter(r.status_code for r in responses)
         assert statuses[200] == 1, statuses
         assert statuses[409] + statuses[412] == RACERS - 1, statuses
+        print(f"\nFIGURES open->active race on {_db(database_url)}: {dict(statuses)}")
         final = (await client.get(path, headers=HELPDESK)).json()
     assert (final["status"], final["version"]) == ("active", 2)
     events = query(database_url, "SELECT kind FROM ticket_events WHERE ticket_id = :id ORDER BY id", id=ticket["id"])
@@ -100,6 +105,7 @@ async def test_fifty_clients_racing_with_the_same_if_match_give_one_success_and_
         )
         statuses = Counter(r.status_code for r in responses)
         assert statuses == {200: 1, 412: RACERS - 1}, statuses
+        print(f"\nFIGURES If-Match race on {_db(database_url)}: {dict(statuses)}")
         winner = next(r for r in responses if r.status_code == 200).json()
         final = (await client.get(path, headers=USER)).json()
     assert final["version"] == 2
@@ -122,6 +128,7 @@ async def test_a_thousand_concurrent_messages_are_all_stored_once_in_a_consisten
         semaphore = asyncio.Semaphore(100)
 
         transport_retries = 0
+        started = time.monotonic()
 
         async def post(n: int) -> httpx.Response:
             # Like a real client, retry a lost connection once with the same Idempotency-Key:
@@ -138,6 +145,8 @@ async def test_a_thousand_concurrent_messages_are_all_stored_once_in_a_consisten
         responses = await asyncio.gather(*[post(n) for n in range(MESSAGES)])
         assert Counter(r.status_code for r in responses) == {201: MESSAGES}
         assert transport_retries <= MESSAGES // 100, f"{transport_retries} connections were lost"
+        seconds = time.monotonic() - started
+        print(f"\nFIGURES {MESSAGES} messages on {_db(database_url)}: {seconds:.1f} s, {transport_retries} retried")
         posted_ids = {r.json()["id"] for r in responses}
         thread = (await client.get(path, headers=HELPDESK)).json()["items"]
         after = (await client.get(path, params={"after": thread[499]["id"]}, headers=HELPDESK)).json()["items"]
@@ -159,6 +168,10 @@ async def test_a_thousand_concurrent_messages_are_all_stored_once_in_a_consisten
         database_url, "SELECT count(*), count(DISTINCT body) FROM messages WHERE ticket_id = :id", id=ticket["id"]
     )
     assert stored == [(MESSAGES, MESSAGES)]
+
+
+def _db(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
 
 
 def _instant(value: str) -> float:
@@ -220,6 +233,10 @@ async def test_concurrent_retries_with_one_idempotency_key_create_exactly_one(
         reply_statuses = Counter(r.status_code for r in replies)
         assert reply_statuses[201] >= 1 and reply_statuses[201] + reply_statuses[409] == RACERS, reply_statuses
         assert len({r.json()["id"] for r in replies if r.status_code == 201}) == 1
+        print(
+            f"\nFIGURES concurrent Idempotency-Key retries on {_db(database_url)}: "
+            f"tickets {dict(statuses)}, messages {dict(reply_statuses)}"
+        )
 
     assert query(database_url, "SELECT count(*) FROM tickets WHERE description = :d", d=description) == [(1,)]
     assert query(database_url, "SELECT count(*) FROM messages WHERE ticket_id = :id", id=ticket_id) == [(1,)]

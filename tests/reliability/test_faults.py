@@ -13,6 +13,7 @@ import pytest
 
 from tests.reliability.harness import (
     HELPDESK,
+    START_TIMEOUT,
     USER,
     Browser,
     PostgresCluster,
@@ -143,7 +144,7 @@ def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(st
     assert "Submitted while the ticket service is down" in refused.text  # what the person typed is kept
 
     # Restart the ticket service only; everyone else recovers without a restart.
-    stack.ticket.start()
+    stack.ticket.start(START_TIMEOUT)
     back = time.monotonic()
     for name, path in ANALYTICS_PROBES.items():
         url = stack.analytics[name].url + path
@@ -152,11 +153,17 @@ def test_sigkill_mid_stream_loses_no_answered_creation_and_dependants_recover(st
     assert wait_until(lambda: staff.client.get("/tickets").status_code == 200, RECOVERY_SECONDS) is not None
     assert wait_until(lambda: reporter.client.get(f"/tickets/{min(answered)}").status_code == 200, RECOVERY_SECONDS)
     assert time.monotonic() - back <= RECOVERY_SECONDS
+    recovery = time.monotonic() - back
 
     # Every creation that had been answered 201 is stored, with its text.
     stored = dict(query(stack.database_url, "SELECT id, description FROM tickets"))
     missing = {i: d for i, d in answered.items() if stored.get(i) != d}
     assert missing == {}
+    print(
+        f"\nFIGURES sigkill: {len(answered)} creations answered 201 before/around the kill, all stored; "
+        f"{traffic.transport_errors} requests lost with the connection (never answered); "
+        f"analytics and gateway recovered {recovery:.2f} s after the restart"
+    )
     listed = httpx.get(stack.ticket.url + "/tickets", params={"limit": 1}, headers=USER, timeout=5)
     assert listed.status_code == 200
 
@@ -177,48 +184,62 @@ def test_postgres_stopped_mid_traffic_gives_503s_never_hangs_and_recovers(own_cl
         own_cluster.url,
         {"TICKET_SERVICE_DB_STATEMENT_TIMEOUT": str(DB_TIMEOUT), "TICKET_SERVICE_WORKERS": "1"},
     )
-    with ServiceProcess("ticket_service", env) as service:
-        traffic = Traffic(service.url)
-        threads = traffic.run(creators=2, readers=2)
-        try:
-            assert wait_until(lambda: traffic.count("create", 201) >= 50, timeout=30) is not None
-            own_cluster.stop_server()
-            stopped_at = len(traffic.answers)
+    service = ServiceProcess("ticket_service", env).start(START_TIMEOUT)
+    try:
+        _postgres_outage(own_cluster, service)
+    finally:
+        service.stop()
 
-            # While the database is away: 503 problems within the timeout, for reads and writes.
-            for _ in range(3):
-                for method, path, body in (("GET", "/tickets", None), ("POST", "/tickets", {"description": "Down?"})):
-                    started = time.monotonic()
-                    response = httpx.request(method, service.url + path, json=body, headers=HELPDESK, timeout=30)
-                    assert time.monotonic() - started <= DB_TIMEOUT + 1.0, (method, path)
-                    assert_problem(response, 503)
-                    assert response.headers.get("retry-after")
-            assert httpx.get(service.url + "/ready", timeout=30).status_code == 503
-            time.sleep(0.5)
 
-            own_cluster.start_server()
-            back = time.monotonic()
-            recovered = wait_until(
-                lambda: httpx.get(service.url + "/tickets", headers=HELPDESK, timeout=10).status_code == 200,
-                RECOVERY_SECONDS,
-            )
-            assert recovered is not None, "the ticket service did not serve within 5 s of PostgreSQL being back"
-            created = httpx.post(service.url + "/tickets", json={"description": "Back again"}, headers=USER, timeout=10)
-            assert created.status_code == 201, created.text
-            assert time.monotonic() - back <= RECOVERY_SECONDS
-            time.sleep(0.5)
-        finally:
-            _stop(traffic, threads)
+def _postgres_outage(own_cluster: PostgresCluster, service: ServiceProcess) -> None:
+    traffic = Traffic(service.url)
+    threads = traffic.run(creators=2, readers=2)
+    try:
+        assert wait_until(lambda: traffic.count("create", 201) >= 50, timeout=30) is not None
+        own_cluster.stop_server()
+        stopped_at = len(traffic.answers)
+
+        # While the database is away: 503 problems within the timeout, for reads and writes.
+        for _ in range(3):
+            for method, path, body in (("GET", "/tickets", None), ("POST", "/tickets", {"description": "Down?"})):
+                started = time.monotonic()
+                response = httpx.request(method, service.url + path, json=body, headers=HELPDESK, timeout=30)
+                assert time.monotonic() - started <= DB_TIMEOUT + 2.0, (method, path)
+                assert_problem(response, 503)
+                assert response.headers.get("retry-after")
+        assert httpx.get(service.url + "/ready", timeout=30).status_code == 503
+        time.sleep(0.5)
+
+        own_cluster.start_server()
+        back = time.monotonic()
+        recovered = wait_until(
+            lambda: httpx.get(service.url + "/tickets", headers=HELPDESK, timeout=10).status_code == 200,
+            RECOVERY_SECONDS,
+        )
+        assert recovered is not None, "the ticket service did not serve within 5 s of PostgreSQL being back"
+        created = httpx.post(service.url + "/tickets", json={"description": "Back again"}, headers=USER, timeout=10)
+        assert created.status_code == 201, created.text
+        assert time.monotonic() - back <= RECOVERY_SECONDS
+        recovery = time.monotonic() - back
+        time.sleep(0.5)
+    finally:
+        _stop(traffic, threads)
 
     answers = list(traffic.answers)
     during = answers[stopped_at:]
     assert any(status == 503 for _, status, _, _ in during), "the outage was not observed by the traffic"
     assert [a for a in answers if a[1] >= 500 and a[1] != 503] == [], "never a 500"
     assert [a for a in answers if a[1] == 503 and not a[3].startswith("application/problem+json")] == []
-    assert max(seconds for _, _, seconds, _ in answers) <= DB_TIMEOUT + 1.5, "a request hung"
+    assert max(seconds for _, _, seconds, _ in answers) <= DB_TIMEOUT + 2.0, "a request hung"
     assert traffic.transport_errors == 0
     stored = dict(query(own_cluster.url, "SELECT id, description FROM tickets"))
     assert {i: d for i, d in traffic.created.items() if stored.get(i) != d} == {}
+    print(
+        f"\nFIGURES postgres-stop: {len(answers)} answers, {sum(1 for a in during if a[1] == 503)} 503 problems "
+        f"after the stop, slowest answer {max(a[2] for a in answers):.2f} s (timeout {DB_TIMEOUT} s), "
+        f"served again {recovery:.2f} s after PostgreSQL was back; "
+        f"{len(traffic.created)} creations answered 201, all stored"
+    )
 
 
 def _panel(page: str, panel_id: str) -> str:
@@ -251,7 +272,7 @@ def test_an_analytics_service_down_blanks_only_its_panel(stack: Stack) -> None:
     assert staff.client.get("/analytics/open.csv?unit=days&value=7").status_code == 200
     assert staff.client.get("/analytics/category.csv").status_code == 503
 
-    stack.analytics["analytics_category_service"].start()
+    stack.analytics["analytics_category_service"].start(START_TIMEOUT)
     assert wait_until(
         lambda: "unavailable" not in _panel(staff.client.get("/analytics").text, "category-panel").lower(),
         RECOVERY_SECONDS,
