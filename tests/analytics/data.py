@@ -1,7 +1,8 @@
 """Small, hand-made ticket sets written straight into a test database, with controlled times.
 
 Closed tickets also go into the roll-ups via `rollups.record_resolution`, exactly as the
-ticket API does when it closes a ticket.
+ticket API does when it closes a ticket, and the backlog counters are recomputed from the
+tickets (`counters.rebuild_counters`) in the same transaction, as the seeder does after a load.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
+from ticket_service.counters import rebuild_counters
 from ticket_service.database import create_engine
 from ticket_service.models import Ticket
 from ticket_service.rollups import record_resolution
@@ -49,5 +51,6 @@ async def insert_tickets(database_url: str, rows: Iterable[Row]) -> None:
                     await record_resolution(
                         connection, category=row.category, opened_at=row.opened_at, closed_at=row.closed_at
                     )
+            await rebuild_counters(connection)
     finally:
         await engine.dispose()

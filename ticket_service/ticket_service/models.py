@@ -223,3 +223,30 @@ class CategoryCorrection(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint(_in("corrected_category", CATEGORIES), name="corrected_category_valid"),)
+
+
+class OpenBacklogHourly(Base):
+    """Not-closed tickets per opening hour (UTC) and category, kept by `counters` in each mutation.
+
+    `hour` is whole hours since 1970-01-01T00:00Z (day = hour // 24). Rows at zero are deleted,
+    so the table holds only hours that still have open or active tickets.
+    """
+
+    __tablename__ = "open_backlog_hourly"
+
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+    __table_args__ = (CheckConstraint(_in("category", CATEGORIES), name="category_valid"),)
+
+
+class ActiveCounts(Base):
+    """Active tickets per category (always the three rows), kept by `counters` in each mutation."""
+
+    __tablename__ = "active_counts"
+
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+    __table_args__ = (CheckConstraint(_in("category", CATEGORIES), name="category_valid"),)

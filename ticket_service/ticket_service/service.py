@@ -15,7 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from campusdesk_common.problems import Conflict, InvalidInput, NotFound
-from ticket_service import domain, repository, rollups
+from ticket_service import counters, domain, repository, rollups
 from ticket_service.classifier import Prediction
 from ticket_service.dependencies import MAX_ID, UnitOfWork
 from ticket_service.idempotency import StoredResponse
@@ -68,6 +68,7 @@ async def create_ticket(
         role=role,
         now=utcnow(),
     )
+    await counters.record_created(connection, category=row["category"], opened_at=row["opened_at"])
     body = TicketRead.model_validate(row)
     return StoredResponse(201, body.model_dump_json(), f"/tickets/{body.id}", {"ETag": etag(body.version)})
 
@@ -125,6 +126,14 @@ async def _record_change(
             at=now,
         )
         uow.after_commit(on_correction)
+    if (after["status"], after["category"]) != (before.status, before.category):
+        # `after` is the row the conditional UPDATE returned: the write happened, so must the count.
+        await counters.record_transition(
+            connection,
+            opened_at=after["opened_at"],
+            before=(before.status, before.category),
+            after=(after["status"], after["category"]),
+        )
     if plan.closes:
         await rollups.record_resolution(
             connection, category=after["category"], opened_at=after["opened_at"], closed_at=after["closed_at"]

@@ -1,13 +1,15 @@
 """Aggregate queries behind `/stats`: what the analytics services need, computed in the database.
 
-Each query reads only a small, indexed part of the data, so its cost does not grow
-with the number of closed tickets:
-- not-closed tickets come from the partial index `ix_tickets_not_closed_opened_at`,
-- active tickets from the partial index `ix_tickets_active_category`,
+Each query reads counters or roll-ups kept in the transaction of every mutation, so
+its cost grows neither with the number of tickets nor with the open backlog:
+- not-closed tickets per opening hour come from `open_backlog_hourly` (`counters`); only
+  the partial first and last hour of a window are counted from the partial index
+  `ix_tickets_not_closed_opened_at` (at most two hours of tickets),
+- active tickets from the three `active_counts` rows (`counters`),
 - resolution times from the roll-up tables kept by `rollups.record_resolution`.
-The status predicates are literal SQL written exactly as the partial indexes'
-predicates: a bound parameter (`status <> :status`) would not let SQLite (nor a
-generic PostgreSQL plan) prove that the partial index applies.
+The status predicate is literal SQL written exactly as the partial index's predicate:
+a bound parameter (`status <> :status`) would not let SQLite (nor a generic PostgreSQL
+plan) prove that the partial index applies.
 """
 
 from __future__ import annotations
@@ -18,24 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Integer, bindparam, cast, func, literal_column, select, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
 
 from campusdesk_common.problems import ServiceUnavailable
-from ticket_service.models import CATEGORIES, Ticket
+from ticket_service import counters
+from ticket_service.models import CATEGORIES, UTCDateTime
 from ticket_service.rollups import bucket_midpoint
 
 Bucket = Literal["hour", "day"]
 BUCKET_SECONDS: dict[str, int] = {"hour": 3600, "day": 86400}
-
-# Written exactly as the partial indexes' WHERE clauses in models.py.
-NOT_CLOSED = text("status <> 'closed'")
-ACTIVE = text("status = 'active'")
-
-_tickets = Ticket.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +67,47 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         raise
 
 
-def _bucket_index(dialect: str, column: Any, width: int) -> ColumnElement[Any]:
-    """Whole UTC hours (days) since the Unix epoch: the same bucket on both databases.
+def _edges(since: datetime, until: datetime) -> tuple[int, int, list[tuple[datetime, datetime]]]:
+    """Split [since, until) into whole UTC hours [h0, h1) and the partial hours at its edges.
 
-    The width is rendered inline (it is one of two constants) so the SELECT and GROUP BY
-    expressions are textually identical.
+    The edges are at most two ranges, each shorter than an hour.
     """
-    divisor: ColumnElement[Any] = literal_column(str(int(width)))
-    if dialect == "postgresql":
-        # date_part() is double precision; EXTRACT() is numeric, several times slower per row.
-        return cast(func.floor(func.date_part(literal_column("'epoch'"), column) / divisor), BigInteger)
-    # SQLite stores naive UTC text; strftime('%s') reads it as UTC. `//` is integer division.
-    return cast(func.strftime(literal_column("'%s'"), column), Integer) // divisor
+    first = counters.hour_of(since)
+    h0 = first if counters.hour_start(first) == since else first + 1
+    h1 = counters.hour_of(until)
+    if h0 >= h1:
+        return h0, h0, [(since, until)]  # no whole hour inside: count the window from the index
+    edges = [(since, counters.hour_start(h0)), (counters.hour_start(h1), until)]
+    return h0, h1, [(a, b) for a, b in edges if a < b]
+
+
+def _open_cells_statement(bucket: Bucket, h0: int, h1: int, edges: list[tuple[datetime, datetime]]) -> Any:
+    """One statement (one snapshot, one round trip): whole hours from the counters, edges from the index.
+
+    Bucket numbers are computed integers, rendered inline; times are typed bind parameters.
+    """
+    per = BUCKET_SECONDS[bucket] // 3600
+    parts = []
+    if h0 < h1:
+        if bucket == "hour":
+            parts.append(
+                "SELECT hour AS b, category, count AS n FROM open_backlog_hourly WHERE hour >= :h0 AND hour < :h1"
+            )
+        else:
+            # Integer division on both databases (hours are not negative).
+            parts.append(
+                "SELECT hour / 24 AS b, category, CAST(SUM(count) AS BIGINT) AS n FROM open_backlog_hourly "
+                "WHERE hour >= :h0 AND hour < :h1 GROUP BY hour / 24, category"
+            )
+    binds = []
+    for i, (start, _end) in enumerate(edges):
+        b = counters.hour_of(start) // per
+        parts.append(
+            f"SELECT {int(b)} AS b, category, count(*) AS n FROM tickets "  # noqa: S608 (b is an int)
+            f"WHERE status <> 'closed' AND opened_at >= :since_{i} AND opened_at < :until_{i} GROUP BY category"
+        )
+        binds += [bindparam(f"since_{i}", type_=UTCDateTime()), bindparam(f"until_{i}", type_=UTCDateTime())]
+    return text(" UNION ALL ".join(parts)).bindparams(*binds)
 
 
 async def open_ticket_cells(
@@ -90,27 +115,37 @@ async def open_ticket_cells(
 ) -> list[OpenCell]:
     """Not-closed tickets with since <= opened_at < until, counted per bucket and category.
 
-    Only non-empty cells are returned; an index range scan of the (small) open backlog.
+    Only non-empty cells are returned. Whole UTC hours of the window come from the
+    `open_backlog_hourly` counters (kept exact in each mutation's transaction); only the
+    partial first and last hours are counted from the not-closed partial index, so the
+    cost depends on the window's length, never on the size of the backlog.
     """
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    h0, h1, edges = _edges(since, until)
+    params: dict[str, Any] = {"h0": h0, "h1": h1}
+    for i, (start, end) in enumerate(edges):
+        params[f"since_{i}"], params[f"until_{i}"] = start, end
+    totals: dict[tuple[int, str], int] = {}
+    for b, category, n in await connection.execute(_open_cells_statement(bucket, h0, h1, edges), params):
+        key = (int(b), str(category))
+        totals[key] = totals.get(key, 0) + int(n)
     width = BUCKET_SECONDS[bucket]
-    index = _bucket_index(connection.dialect.name, _tickets.c.opened_at, width).label("bucket")
-    query = (
-        select(index, _tickets.c.category, func.count().label("n"))
-        .where(NOT_CLOSED, _tickets.c.opened_at >= since, _tickets.c.opened_at < until)
-        .group_by(index, _tickets.c.category)
-    )
-    # No ORDER BY: it makes PostgreSQL sort every scanned row before grouping; the
-    # few resulting cells are sorted here instead.
-    rows = sorted((int(b), category, int(n)) for b, category, n in await connection.execute(query))
-    return [OpenCell(datetime.fromtimestamp(b * width, UTC), category, n) for b, category, n in rows]
+    return [
+        OpenCell(datetime.fromtimestamp(b * width, UTC), category, n)
+        for (b, category), n in sorted(totals.items())
+        if n > 0
+    ]
+
+
+_ACTIVE_COUNTS = text("SELECT category, count FROM active_counts")
 
 
 async def active_by_category(connection: AsyncConnection) -> dict[str, int]:
-    """Active tickets per category, every category present; an index-only count of the active set."""
-    query = select(_tickets.c.category, func.count()).where(ACTIVE).group_by(_tickets.c.category)
+    """Active tickets per category, every category present: the three `active_counts` rows."""
     counts = dict.fromkeys(CATEGORIES, 0)
-    for category, n in await connection.execute(query):
-        counts[category] = int(n)
+    for category, n in await connection.execute(_ACTIVE_COUNTS):
+        if category in counts:
+            counts[category] = int(n)
     return counts
 
 
