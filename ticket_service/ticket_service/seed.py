@@ -40,6 +40,7 @@ import numpy.typing as npt
 import psycopg
 from tqdm import tqdm
 
+from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
 from ticket_service.models import CATEGORIES
 from ticket_service.rollups import _LOG_RATIO, bucket_of
@@ -436,6 +437,7 @@ def seed_database(
         _seed_sqlite(url, generator, report, progress=progress)
     else:
         _seed_postgres(url, generator, report, rebuild_indexes=rebuild_indexes, progress=progress)
+    rebuild_counters_at(url)  # the backlog counters (open per hour, active per category) from the tickets
     report.seconds = time.perf_counter() - began
     if progress:
         print(
