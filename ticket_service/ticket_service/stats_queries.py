@@ -75,8 +75,8 @@ def _edges(since: datetime, until: datetime) -> tuple[int, int, list[tuple[datet
     first = counters.hour_of(since)
     h0 = first if counters.hour_start(first) == since else first + 1
     h1 = counters.hour_of(until)
-    if h0 >= h1:
-        return h0, h0, [(since, until)]  # no whole hour inside: count the window from the index
+    if h0 > h1:
+        return h0, h0, [(since, until)]  # within one hour: count the window from the index
     edges = [(since, counters.hour_start(h0)), (counters.hour_start(h1), until)]
     return h0, h1, [(a, b) for a, b in edges if a < b]
 
