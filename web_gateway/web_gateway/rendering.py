@@ -6,6 +6,7 @@ A route returns the whole page, or only the named block whose id htmx names in
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,7 @@ templates.env.globals.update(
     HISTORY_LABELS=HISTORY_LABELS,
     time_tag=time_tag,
     explanation_view=explanation_view,
+    new_submission_key=lambda: uuid.uuid4().hex,
 )
 templates.env.filters["percent"] = percent
 

@@ -50,15 +50,25 @@ class TicketApi:
     def _if_match(self, version: int | None) -> dict[str, str]:
         return {**self.headers, "If-Match": f'"{version}"'} if version is not None else self.headers
 
+    def _idempotent(self, submission_key: str | None) -> dict[str, str]:
+        # The form's one-time key: a double click or a browser retry of the same form creates nothing new.
+        if submission_key is None:
+            return self.headers
+        return {**self.headers, "Idempotency-Key": f"{self.headers['X-Role']}-{submission_key}"}
+
     async def search(self, params: list[tuple[str, str]]) -> dict[str, Any]:
         return dict(_checked(await self.client.get("/tickets", params=params, headers=self.headers)))
 
     async def get(self, ticket_id: int) -> dict[str, Any]:
         return dict(_checked(await self.client.get(f"/tickets/{ticket_id}", headers=self.headers)))
 
-    async def create(self, description: str) -> dict[str, Any]:
+    async def create(self, description: str, submission_key: str | None = None) -> dict[str, Any]:
         response = await self.client.request(
-            "POST", "/tickets", json={"description": description}, headers=self.headers
+            "POST",
+            "/tickets",
+            json={"description": description},
+            headers=self._idempotent(submission_key),
+            retry=submission_key is not None,
         )
         return dict(_checked(response))
 
@@ -73,9 +83,13 @@ class TicketApi:
         body = _checked(await self.client.get(f"/tickets/{ticket_id}/messages", params=params, headers=self.headers))
         return list(body["items"])
 
-    async def post_message(self, ticket_id: int, text: str) -> dict[str, Any]:
+    async def post_message(self, ticket_id: int, text: str, submission_key: str | None = None) -> dict[str, Any]:
         response = await self.client.request(
-            "POST", f"/tickets/{ticket_id}/messages", json={"body": text}, headers=self.headers
+            "POST",
+            f"/tickets/{ticket_id}/messages",
+            json={"body": text},
+            headers=self._idempotent(submission_key),
+            retry=submission_key is not None,
         )
         return dict(_checked(response))
 

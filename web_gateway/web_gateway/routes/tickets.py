@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -99,22 +100,35 @@ async def new_ticket(request: Request, role: RoleDep) -> Response:
 
 
 @router.post("/tickets", dependencies=[CsrfDep])
-async def create_ticket(request: Request, api: TicketApiDep, description: Annotated[str, Form()] = "") -> Response:
+async def create_ticket(
+    request: Request,
+    api: TicketApiDep,
+    description: Annotated[str, Form()] = "",
+    submission_key: Annotated[str, Form()] = "",
+) -> Response:
     """Report a ticket; on success go to its page."""
     error = text_problem(description, "description")
+    key = valid_submission_key(submission_key)
     if error is None:
         try:
-            ticket = await api.create(description.strip())
+            ticket = await api.create(description.strip(), key)
         except UpstreamError as exc:
             if exc.status >= 500 or exc.status == 403:
                 raise
             error = exc.detail
         except ServiceUnavailable as exc:
-            context = {"description": description, "error": None, "unavailable": exc.detail, "preview": None}
+            context = {
+                "description": description,
+                "error": None,
+                "unavailable": exc.detail,
+                "preview": None,
+                "submission_key": key,
+            }
             return render(request, "ticket_new.html", context, status=503)
         else:
             return see_other(f"/tickets/{ticket['id']}?notice=created")
-    return render(request, "ticket_new.html", {"description": description, "error": error, "preview": None}, status=422)
+    context = {"description": description, "error": error, "preview": None, "submission_key": key}
+    return render(request, "ticket_new.html", context, status=422)
 
 
 @router.post("/tickets/preview", dependencies=[CsrfDep])
@@ -128,6 +142,11 @@ async def preview_ticket(request: Request, api: TicketApiDep, description: Annot
         preview["similar"] = [_similar_item(item) for item in similar] if isinstance(similar, list) else None
         preview["unavailable"] = not isinstance(classified, dict) or not isinstance(similar, list)
     return templates.TemplateResponse(request, "ticket_new.html", {"preview": preview}, block_name="preview")
+
+
+def valid_submission_key(value: str) -> str | None:
+    """The form's one-time key when it looks like one we issued (32 hex digits), else None."""
+    return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
 
 
 def _similar_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -313,13 +332,18 @@ async def correct_category(
 
 @router.post("/tickets/{ticket_id}/messages", dependencies=[CsrfDep])
 async def send_message(
-    request: Request, ticket_id: int, role: RoleDep, api: TicketApiDep, body: Annotated[str, Form()] = ""
+    request: Request,
+    ticket_id: int,
+    role: RoleDep,
+    api: TicketApiDep,
+    body: Annotated[str, Form()] = "",
+    submission_key: Annotated[str, Form()] = "",
 ) -> Response:
     """Post a message to the ticket's thread."""
     error = text_problem(body, "message")
     if error is None:
         try:
-            await api.post_message(ticket_id, body.strip())
+            await api.post_message(ticket_id, body.strip(), valid_submission_key(submission_key))
         except UpstreamError as exc:
             if exc.status not in (409, 422):
                 raise
