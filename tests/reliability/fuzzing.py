@@ -35,6 +35,7 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 class FuzzReport:
     api: str
     cases: int = 0
+    unsendable: int = 0
     seconds: float = 0.0
     statuses: Counter[int] = field(default_factory=Counter)
     cases_per_operation: Counter[str] = field(default_factory=Counter)
@@ -48,7 +49,8 @@ class FuzzReport:
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
         return (
             f"{self.api}: {self.cases} cases over {len(self.cases_per_operation)} operations "
-            f"in {self.seconds:.1f} s; statuses {{{statuses}}}; {len(self.failures)} distinct failures"
+            f"in {self.seconds:.1f} s; statuses {{{statuses}}}; {self.unsendable} not sendable by the client; "
+            f"{len(self.failures)} distinct failures"
         )
 
 
@@ -144,6 +146,13 @@ def _fuzz_operation(
         report.cases_per_operation[label] += 1
         try:
             response = case.call(base_url=base_url, session=session, timeout=15)
+        except (UnicodeError, ValueError, requests.exceptions.InvalidHeader) as exc:
+            # The HTTP client itself cannot send it (e.g. a header outside latin-1): no request was made.
+            report.unsendable += 1
+            report.cases -= 1
+            report.cases_per_operation[label] -= 1
+            _ = exc
+            return
         except requests.RequestException as exc:
             report.add_failure(f"{label} {mode}: transport {type(exc).__name__}", f"{exc}\n{case.as_curl_command()}")
             return
