@@ -49,13 +49,3 @@ def render_csv(counts: Iterable[CategoryCount]) -> str:
     for c in counts:
         writer.writerow([c.category, c.label, c.active])
     return out.getvalue()
-
-
-def wants_csv(format_: str | None, accept: str | None) -> bool:
-    """`?format=csv` wins; otherwise an Accept header preferring text/csv over JSON."""
-    if format_ is not None:
-        return format_ == "csv"
-    types = [part.split(";", 1)[0].strip().lower() for part in (accept or "").split(",")]
-    if "text/csv" not in types:
-        return False
-    return "application/json" not in types or types.index("text/csv") < types.index("application/json")

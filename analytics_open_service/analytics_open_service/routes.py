@@ -5,26 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from analytics_open_service import metric
 from analytics_open_service.schemas import OpenTickets, UpstreamOpenCounts
-from campusdesk_common.problems import BadGateway, ServiceUnavailable, problem_responses
+from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
+from campusdesk_common.problems import BadGateway, problem_responses
 
 router = APIRouter(tags=["analytics"])
-_VARY = {"Vary": "Accept"}
-
-
-def _json(content: object) -> Response:
-    """JSON of an answer built here; `response_model` documents its shape.
-
-    Serialising with orjson, without FastAPI re-validating our own output, keeps the
-    per-request Python time small (the answer must come back in milliseconds).
-    """
-    return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), media_type="application/json", headers=_VARY)
 
 
 def _period_schema(maximum: int) -> dict[str, Any]:
@@ -32,15 +21,10 @@ def _period_schema(maximum: int) -> dict[str, Any]:
     return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "null"}]}
 
 
-_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The answer, as JSON or CSV."}
-}
-
-
 @router.get(
     "/open-tickets",
     response_model=OpenTickets,
-    responses={**_CSV_RESPONSE, **problem_responses(422, 502, 503)},
+    responses={**CSV_OR_JSON_RESPONSE, **problem_responses(422, 502, 503)},
     description="Tickets opened in the last `hours` or `days` whose status is open or active now, in total, "
     "by category and as a chart-ready series. " + metric.PERIOD_RULE + " "
     "Send `Accept: text/csv` or `?format=csv` for a CSV download (one row per bucket: start, count and the "
@@ -63,13 +47,9 @@ async def open_tickets(
         report = metric.build_report(period, since, until, ((c.start, c.category, c.count) for c in counts.cells))
     except ValueError as exc:
         raise BadGateway(f"The ticket service answered counts this service cannot place: {exc}.") from exc
-    if metric.wants_csv(response_format, accept):
-        return Response(
-            metric.render_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{metric.csv_filename(period)}"', **_VARY},
-        )
-    return _json(
+    if wants_csv(response_format, accept):
+        return csv_answer(metric.render_csv(report), metric.csv_filename(period))
+    return json_answer(
         {
             "period": {"unit": period.unit, "value": period.value},
             "since": report.since,
@@ -83,12 +63,6 @@ async def open_tickets(
 
 async def _open_ticket_counts(request: Request, since: datetime, until: datetime, bucket: str) -> UpstreamOpenCounts:
     params = {"since": since.isoformat(), "until": until.isoformat(), "bucket": bucket}
-    response = await request.app.state.tickets.get("/stats/open-tickets", params=params)
-    if response.status_code >= 500:
-        raise ServiceUnavailable(f"The ticket service could not answer right now ({response.status_code}).")
-    if not response.is_success:
-        raise BadGateway(f"The ticket service refused the aggregate query ({response.status_code}).")
-    try:
-        return UpstreamOpenCounts.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise BadGateway("The ticket service answered something that is not open-ticket counts.") from exc
+    return await fetch_json(
+        request.app.state.tickets, "/stats/open-tickets", UpstreamOpenCounts, what="open-ticket counts", params=params
+    )

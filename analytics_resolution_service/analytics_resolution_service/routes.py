@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from analytics_resolution_service import metric
 from analytics_resolution_service.schemas import ResolutionTime, UpstreamResolutionMonthly
-from campusdesk_common.problems import BadGateway, ServiceUnavailable, problem_responses
+from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
+from campusdesk_common.problems import problem_responses
 
 router = APIRouter(tags=["analytics"])
-_VARY = {"Vary": "Accept"}
-
-
-def _json(content: object) -> Response:
-    """JSON of an answer built here; `response_model` documents its shape.
-
-    Serialising with orjson, without FastAPI re-validating our own output, keeps the
-    per-request Python time small (the answer must come back in milliseconds).
-    """
-    return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), media_type="application/json", headers=_VARY)
-
-
-_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The answer, as JSON or CSV."}
-}
 _MONTH_SCHEMA = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-03"]}
 
 
 @router.get(
     "/resolution-time",
     response_model=ResolutionTime,
-    responses={**_CSV_RESPONSE, **problem_responses(422, 502, 503)},
+    responses={**CSV_OR_JSON_RESPONSE, **problem_responses(422, 502, 503)},
     description="Average and median resolution time (`closed_at - opened_at`, in hours) of closed tickets, "
     "by the UTC month they were opened in. Every month from `from` to `to` is present (default: the last "
     "12 months including the current one); months with no closed ticket have null figures. The average is "
@@ -69,25 +53,19 @@ async def resolution_time(
             for m in totals.months
         ),
     )
-    if metric.wants_csv(response_format, accept):
+    if wants_csv(response_format, accept):
         filename = metric.csv_filename(months, categories)
-        return Response(
-            metric.render_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', **_VARY},
-        )
-    return _json({"months": [asdict(row) for row in rows]})
+        return csv_answer(metric.render_csv(rows), filename)
+    return json_answer({"months": [asdict(row) for row in rows]})
 
 
 async def _resolution_totals(request: Request, months: list[str], categories: list[str]) -> UpstreamResolutionMonthly:
     params: list[tuple[str, str]] = [("from", months[0]), ("to", months[-1])]
     params += [("category", c) for c in categories]
-    response = await request.app.state.tickets.get("/stats/resolution-monthly", params=params)
-    if response.status_code >= 500:
-        raise ServiceUnavailable(f"The ticket service could not answer right now ({response.status_code}).")
-    if not response.is_success:
-        raise BadGateway(f"The ticket service refused the aggregate query ({response.status_code}).")
-    try:
-        return UpstreamResolutionMonthly.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise BadGateway("The ticket service answered something that is not monthly resolution totals.") from exc
+    return await fetch_json(
+        request.app.state.tickets,
+        "/stats/resolution-monthly",
+        UpstreamResolutionMonthly,
+        what="monthly resolution totals",
+        params=params,
+    )

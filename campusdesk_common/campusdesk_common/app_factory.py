@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from campusdesk_common.health import ReadinessCheck, health_router
+from campusdesk_common.http_client import UpstreamClient
+from campusdesk_common.logging import configure_logging
 from campusdesk_common.middleware import BodySizeLimit
 from campusdesk_common.problems import ProblemDetail, install_problem_handlers
 
@@ -34,6 +37,49 @@ def new_service_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(health_router(service, lambda: readiness_checks(app)))
     _document_problem_schema(app)
+    return app
+
+
+class TicketReaderSettings(Protocol):
+    @property
+    def ticket_service_url(self) -> str: ...
+    @property
+    def upstream_timeout(self) -> float: ...
+    @property
+    def log_level(self) -> str: ...
+
+
+def new_ticket_reader_app(
+    *, service: str, title: str, description: str, settings: TicketReaderSettings, router: APIRouter
+) -> FastAPI:
+    """A service whose one dependency is the ticket service's API (the analytics services).
+
+    Its lifespan creates one client to the ticket service (`app.state.tickets`) and a clock
+    (`app.state.clock`, which tests replace to check period and month boundaries); `/ready`
+    probes the ticket service's own `/ready`.
+    """
+    configure_logging(service, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.clock = lambda: datetime.now(UTC)
+        app.state.tickets = UpstreamClient(
+            "ticket service", settings.ticket_service_url, timeout=settings.upstream_timeout
+        )
+        try:
+            yield
+        finally:
+            await app.state.tickets.aclose()
+
+    app = new_service_app(
+        service=service,
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        readiness_checks=lambda app: {"ticket service": lambda: app.state.tickets.probe("/ready")},
+    )
+    app.include_router(router)
     return app
 
 
