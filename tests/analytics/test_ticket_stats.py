@@ -57,6 +57,8 @@ async def test_open_ticket_window_must_be_valid(ticket_client: httpx.AsyncClient
         {"since": "2026-03-10T10:00:00", "until": UNTIL.isoformat()},  # no offset
         {"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "bucket": "week"},
         {"until": UNTIL.isoformat()},
+        {"since": "8", "until": UNTIL.isoformat()},  # a number is not ISO 8601, even if pydantic reads it
+        {"since": SINCE.isoformat(), "until": "1700000000"},
     ):
         response = await ticket_client.get("/stats/open-tickets", params=params)
         assert response.status_code == 422, params

@@ -11,24 +11,27 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
+from campusdesk_common.answers import json_answer
 from campusdesk_common.problems import InvalidInput, problem_responses
 from ticket_service import stats_queries
 from ticket_service.models import CATEGORIES
 
+
+def _iso_text_only(value: object) -> object:
+    # pydantic also reads "8" as a Unix timestamp; the contract is ISO 8601 text only.
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("must be an ISO 8601 date-time with an offset, such as 2026-11-24T10:00:00+00:00")
+    return value
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
+
 router = APIRouter(prefix="/stats", tags=["stats"])
-
-
-def _json(content: object) -> Response:
-    """JSON of data this module built itself; the response models above document its shape.
-
-    Skipping FastAPI's re-validation of our own output keeps these hot endpoints cheap.
-    """
-    return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 Category = Literal["facility_management", "technical_it", "services_complaints"]
@@ -88,8 +91,8 @@ class ActiveByCategory(BaseModel):
 )
 async def open_ticket_counts(
     request: Request,
-    since: Annotated[AwareDatetime, Query(description="Start of the window, inclusive (ISO 8601 with offset).")],
-    until: Annotated[AwareDatetime, Query(description="End of the window, exclusive (ISO 8601 with offset).")],
+    since: Annotated[IsoDateTime, Query(description="Start of the window, inclusive (ISO 8601 with offset).")],
+    until: Annotated[IsoDateTime, Query(description="End of the window, exclusive (ISO 8601 with offset).")],
     bucket: Annotated[Literal["hour", "day"], Query(description="Bucket width of the counts.")] = "hour",
 ) -> Response:
     """Count not-closed tickets opened in a time window, per hour or day and category."""
@@ -97,7 +100,7 @@ async def open_ticket_counts(
         raise InvalidInput("`since` must be earlier than `until`.")
     async with stats_queries.reading(request.app.state.engine) as connection:
         cells = await stats_queries.open_ticket_cells(connection, since=since, until=until, bucket=bucket)
-    return _json(
+    return json_answer(
         {
             "since": since.astimezone(UTC),
             "until": until.astimezone(UTC),
@@ -132,7 +135,7 @@ async def resolution_monthly(
     categories = [c for c in CATEGORIES if category is None or c in category]
     async with stats_queries.reading(request.app.state.engine) as connection:
         months = await stats_queries.resolution_monthly(connection, first=first, last=last, categories=categories)
-    return _json({"first": first, "last": last, "categories": categories, "months": [asdict(m) for m in months]})
+    return json_answer({"first": first, "last": last, "categories": categories, "months": [asdict(m) for m in months]})
 
 
 @router.get(
@@ -145,4 +148,4 @@ async def active_ticket_counts(request: Request) -> Response:
     """Count active tickets per category."""
     async with stats_queries.reading(request.app.state.engine) as connection:
         counts = await stats_queries.active_by_category(connection)
-    return _json({"active": counts})
+    return json_answer({"active": counts})
