@@ -283,11 +283,26 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages are split between the processes that map them."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def memory_of(service: ServiceProcess) -> dict[str, Any]:
+    """A service's memory: summed RSS counts the interpreter and libraries once per worker, PSS does not."""
     assert service.process is not None
-    pids = process_tree(service.process.pid)
-    each = {pid: round(rss_mb(pid), 1) for pid in pids if Path(f"/proc/{pid}").exists()}
-    return {"total_mb": round(sum(each.values()), 1), "largest_process_mb": max(each.values()), "processes": len(each)}
+    pids = [pid for pid in process_tree(service.process.pid) if Path(f"/proc/{pid}").exists()]
+    rss = {pid: round(rss_mb(pid), 1) for pid in pids}
+    pss = {pid: round(pss_mb(pid), 1) for pid in pids}
+    return {
+        "total_mb": round(sum(rss.values()), 1),
+        "total_pss_mb": round(sum(pss.values()), 1),
+        "largest_process_mb": max(rss.values()),
+        "processes": len(pids),
+    }
 
 
 def start_services(url: str, var_dir: Path) -> dict[str, ServiceProcess]:
