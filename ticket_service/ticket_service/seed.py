@@ -73,6 +73,7 @@ AFTERNOON_AND_EVENING = (1.1, 1.2, 1.4, 1.3, 1.1, 0.9, 0.6, 0.45, 0.35, 0.3, 0.2
 HOUR_WEIGHTS = (*NIGHT_AND_MORNING, *AFTERNOON_AND_EVENING)  # UTC hour of day
 DESCRIPTION_POOL = 3000
 TABLES = ("tickets", "messages", "ticket_events")
+ROLLUP_TABLES = ("resolution_monthly", "resolution_histogram", "open_backlog_hourly", "active_counts")
 
 TICKET_COLUMNS = (
     "id",
@@ -761,6 +762,10 @@ def _seed_postgres(
     with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
         for table in TABLES:
             connection.execute(f"ANALYZE {table}" if empty else f"VACUUM (ANALYZE) {table}")
+        # Without statistics the planner guesses one row per roll-up and re-runs the median
+        # subquery once per month (7 ms instead of 2 ms at 10k tickets).
+        for table in ROLLUP_TABLES:
+            connection.execute(f"ANALYZE {table}")
     phases["analyze"] = time.perf_counter() - began
 
 

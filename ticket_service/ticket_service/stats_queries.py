@@ -154,6 +154,8 @@ async def active_by_category(connection: AsyncConnection) -> dict[str, int]:
 # A bucket holds the rank-k value when the running count first reaches k:
 # cum >= ceil(n/2) <=> 2*cum >= n, and cum >= floor(n/2)+1 <=> 2*cum > n.
 # Counts are summed as integers: SUM(BIGINT) is NUMERIC in PostgreSQL, which is slower.
+# `medians` is MATERIALIZED (PostgreSQL 12+, SQLite 3.35+) so a bad row estimate can never make
+# the planner re-run it for every month of the join.
 _RESOLUTION_MONTHLY = text(
     """
     WITH totals AS (
@@ -174,7 +176,7 @@ _RESOLUTION_MONTHLY = text(
                SUM(n) OVER (PARTITION BY month) AS total
         FROM histogram
     ),
-    medians AS (
+    medians AS MATERIALIZED (
         SELECT month,
                MIN(CASE WHEN 2 * cum >= total THEN bucket END) AS lower_bucket,
                MIN(CASE WHEN 2 * cum > total THEN bucket END) AS upper_bucket
