@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from campusdesk_common.health import ReadinessCheck, health_router
 from campusdesk_common.http_client import UpstreamClient
@@ -32,7 +36,11 @@ def new_service_app(
     `readiness_checks` is called with the app so checks can reach objects the
     lifespan stores on `app.state`.
     """
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Swagger UI is served from vendored files: FastAPI's default /docs and /redoc load it from a CDN.
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    _serve_api_docs(app, title)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(health_router(service, lambda: readiness_checks(app)))
@@ -81,6 +89,24 @@ def new_ticket_reader_app(
     )
     app.include_router(router)
     return app
+
+
+_DOCS_ASSETS = Path(__file__).with_name("docs_assets")
+
+
+def _serve_api_docs(app: FastAPI, title: str) -> None:
+    """Interactive API docs at /docs with Swagger UI from this package, not from a CDN."""
+    app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{title}: API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
 
 def _document_problem_schema(app: FastAPI) -> None:

@@ -32,13 +32,26 @@ async def test_health_docs_and_ready_when_the_ticket_service_is_down(service: st
             openapi = (await client.get("/openapi.json")).json()
             assert openapi["info"]["title"].startswith("CampusDesk")
             assert "/health" in openapi["paths"]
-            assert (await client.get("/docs")).status_code == 200
+            await _assert_docs_work_offline(client)
+
+
+async def _assert_docs_work_offline(client: httpx.AsyncClient) -> None:
+    """Swagger UI comes from the service itself: the page names no CDN and its files are served."""
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert "cdn." not in docs.text
+    script = await client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert (await client.get("/docs-assets/swagger-ui.css")).headers["content-type"].startswith("text/css")
+    assert (await client.get("/redoc")).status_code == 404
 
 
 async def test_ticket_service_is_ready_on_each_database(ticket_client: httpx.AsyncClient) -> None:
     assert (await ticket_client.get("/health")).json() == {"status": "ok", "service": "ticket_service"}
     assert (await ticket_client.get("/ready")).json() == {"status": "ready", "service": "ticket_service"}
-    assert (await ticket_client.get("/docs")).status_code == 200
+    await _assert_docs_work_offline(ticket_client)
 
 
 async def test_ticket_service_not_ready_without_its_database(tmp_path: object) -> None:
