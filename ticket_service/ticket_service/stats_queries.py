@@ -14,20 +14,17 @@ plan) prove that the partial index applies.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from campusdesk_common.problems import ServiceUnavailable
+from campusdesk_common.categories import CATEGORIES
 from ticket_service import counters
-from ticket_service.models import CATEGORIES, UTCDateTime
+from ticket_service.models import UTCDateTime
 from ticket_service.rollups import bucket_midpoint
 
 Bucket = Literal["hour", "day"]
@@ -51,20 +48,6 @@ class MonthTotals:
     closed_count: int
     total_resolution_seconds: float
     median_resolution_seconds: float
-
-
-@asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection for one read; an unreachable or overloaded database becomes a 503 problem."""
-    try:
-        async with engine.connect() as connection:
-            yield connection
-    except (OperationalError, PoolTimeoutError, OSError) as exc:
-        raise ServiceUnavailable("The ticket database is not reachable right now; try again shortly.") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise ServiceUnavailable("The ticket database connection was lost; try again shortly.") from exc
-        raise
 
 
 def _edges(since: datetime, until: datetime) -> tuple[int, int, list[tuple[datetime, datetime]]]:

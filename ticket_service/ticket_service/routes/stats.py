@@ -11,14 +11,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from campusdesk_common.answers import json_answer
+from campusdesk_common.categories import CATEGORIES
 from campusdesk_common.problems import InvalidInput, problem_responses
 from ticket_service import stats_queries
-from ticket_service.models import CATEGORIES
+from ticket_service.dependencies import ReadConnectionDep
 
 
 def _iso_text_only(value: object) -> object:
@@ -87,10 +88,11 @@ class ActiveByCategory(BaseModel):
     response_model=OpenTicketCounts,
     responses=problem_responses(422, 503),
     description="Not-closed (open or active) tickets opened in `[since, until)`, counted per UTC hour or day "
-    "and category. Reads the partial index on `opened_at` of not-closed tickets." + _INTERNAL,
+    "and category. Whole hours come from counters kept in every ticket change's transaction; only the partial "
+    "first and last hour are counted from the partial index of not-closed tickets." + _INTERNAL,
 )
 async def open_ticket_counts(
-    request: Request,
+    connection: ReadConnectionDep,
     since: Annotated[IsoDateTime, Query(description="Start of the window, inclusive (ISO 8601 with offset).")],
     until: Annotated[IsoDateTime, Query(description="End of the window, exclusive (ISO 8601 with offset).")],
     bucket: Annotated[Literal["hour", "day"], Query(description="Bucket width of the counts.")] = "hour",
@@ -98,8 +100,7 @@ async def open_ticket_counts(
     """Count not-closed tickets opened in a time window, per hour or day and category."""
     if since >= until:
         raise InvalidInput("`since` must be earlier than `until`.")
-    async with stats_queries.reading(request.app.state.engine) as connection:
-        cells = await stats_queries.open_ticket_cells(connection, since=since, until=until, bucket=bucket)
+    cells = await stats_queries.open_ticket_cells(connection, since=since, until=until, bucket=bucket)
     return json_answer(
         {
             "since": since.astimezone(UTC),
@@ -119,7 +120,7 @@ async def open_ticket_counts(
     "the tickets themselves." + _INTERNAL,
 )
 async def resolution_monthly(
-    request: Request,
+    connection: ReadConnectionDep,
     first: Annotated[str, Query(alias="from", description="First opening month, YYYY-MM.", examples=["2025-12"])],
     last: Annotated[str, Query(alias="to", description="Last opening month, YYYY-MM, inclusive.")],
     category: Annotated[
@@ -133,8 +134,7 @@ async def resolution_monthly(
     if first > last:
         raise InvalidInput("`from` must not be after `to`.")
     categories = [c for c in CATEGORIES if category is None or c in category]
-    async with stats_queries.reading(request.app.state.engine) as connection:
-        months = await stats_queries.resolution_monthly(connection, first=first, last=last, categories=categories)
+    months = await stats_queries.resolution_monthly(connection, first=first, last=last, categories=categories)
     return json_answer({"first": first, "last": last, "categories": categories, "months": [asdict(m) for m in months]})
 
 
@@ -142,10 +142,10 @@ async def resolution_monthly(
     "/active-by-category",
     response_model=ActiveByCategory,
     responses=problem_responses(503),
-    description="Active tickets per category, from the partial index of active tickets." + _INTERNAL,
+    description="Active tickets per category, from the per-category counters kept in every status change's "
+    "transaction." + _INTERNAL,
 )
-async def active_ticket_counts(request: Request) -> Response:
+async def active_ticket_counts(connection: ReadConnectionDep) -> Response:
     """Count active tickets per category."""
-    async with stats_queries.reading(request.app.state.engine) as connection:
-        counts = await stats_queries.active_by_category(connection)
+    counts = await stats_queries.active_by_category(connection)
     return json_answer({"active": counts})
