@@ -13,12 +13,13 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from campusdesk_common.categories import CATEGORIES
+
 LABELS = {
     "facility_management": "Facility management",
     "technical_it": "Technical IT",
     "services_complaints": "Services and complaints",
 }
-CATEGORIES = tuple(LABELS)
 CSV_FILENAME = "active-tickets-by-category.csv"
 
 

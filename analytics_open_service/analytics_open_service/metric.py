@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from campusdesk_common.categories import CATEGORIES
 from campusdesk_common.problems import InvalidInput
 
-CATEGORIES = ("facility_management", "technical_it", "services_complaints")
 MAX_HOURS = 8760
 MAX_DAYS = 3650
 HOURLY_UP_TO = timedelta(hours=72)

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from campusdesk_common.categories import CATEGORIES
 from campusdesk_common.problems import InvalidInput
 
-CATEGORIES = ("facility_management", "technical_it", "services_complaints")
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 1200
 MEDIAN_ERROR_BOUND = 0.05

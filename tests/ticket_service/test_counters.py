@@ -23,10 +23,11 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from campusdesk_common.categories import CATEGORIES
 from tests.ticket_service.conftest import HELPDESK, Api
 from ticket_service import counters, service
 from ticket_service.database import alembic_config, migrate, sync_database_url
-from ticket_service.models import CATEGORIES, Ticket
+from ticket_service.models import Ticket
 from ticket_service.seed import seed_database
 
 # The stub classifier of conftest: these words pick the category of a description.

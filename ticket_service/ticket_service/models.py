@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-CATEGORIES = ("facility_management", "technical_it", "services_complaints")
+from campusdesk_common.categories import CATEGORIES
+
 STATUSES = ("open", "active", "closed")
 ROLES = ("user", "helpdesk")
 CATEGORY_SOURCES = ("auto", "helpdesk")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from campusdesk_common.categories import CATEGORIES
 from ticket_service.classifier import vocabulary as vocab
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -143,7 +144,7 @@ def compose(label: str, language: str, rng: random.Random) -> str:
 def generate(total: int = 1800, seed: int = 2026) -> list[Example]:
     """A balanced, deduplicated data set with a held-out test split."""
     rng = random.Random(seed)
-    per_label = total // len(vocab.CATEGORIES)
+    per_label = total // len(CATEGORIES)
     examples: list[Example] = []
     seen: set[str] = set()
 
@@ -159,7 +160,7 @@ def generate(total: int = 1800, seed: int = 2026) -> list[Example]:
     # Hand-written cross-topic cases first: the labelling rules in action.
     for label, language, text in vocab.TRICKY:
         add(text, label, language)
-    for label in vocab.CATEGORIES:
+    for label in CATEGORIES:
         have = sum(1 for e in examples if e.label == label)
         targets = {lang: round((per_label - have) * w) for lang, w in LANGUAGE_WEIGHTS.items()}
         for language, target in targets.items():

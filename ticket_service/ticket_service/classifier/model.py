@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from campusdesk_common.categories import CATEGORIES
 from ticket_service.classifier import Prediction
 from ticket_service.classifier.embedding import EMBEDDING_DIM, SentenceEncoder
 
 Matrix = npt.NDArray[np.float32]
-LABELS = ("facility_management", "technical_it", "services_complaints")
+LABELS = CATEGORIES  # the model's output columns, in this order
 HASH_DIM = 1 << 13
 NGRAM_SIZES = (3, 4, 5)
 _SPACES = re.compile(r"\s+")

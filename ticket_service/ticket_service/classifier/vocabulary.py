@@ -7,7 +7,8 @@ so the model has to learn the problem, not the room ("the WiFi in the canteen").
 
 from __future__ import annotations
 
-CATEGORIES = ("facility_management", "technical_it", "services_complaints")
+from campusdesk_common.categories import CATEGORIES
+
 FM, IT, SC = CATEGORIES
 
 PLACES = {
