@@ -1,0 +1,42 @@
+"""Which model answers which operation of which provider: what the contract tests check.
+
+Keys are `(method, path template)` exactly as the provider's OpenAPI document names
+them; values are the success status and the model of its JSON body.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pydantic import BaseModel
+
+from campusdesk_common.contracts import analytics_category, analytics_open, analytics_resolution, stats, tickets
+
+
+class Answer(NamedTuple):
+    status: int
+    model: type[BaseModel]
+
+
+Operation = tuple[str, str]
+
+PROVIDERS: dict[str, dict[Operation, Answer]] = {
+    "ticket_service": {
+        ("GET", "/tickets"): Answer(200, tickets.TicketPage),
+        ("POST", "/tickets"): Answer(201, tickets.TicketRead),
+        ("GET", "/tickets/{ticket_id}"): Answer(200, tickets.TicketRead),
+        ("PATCH", "/tickets/{ticket_id}"): Answer(200, tickets.TicketRead),
+        ("GET", "/tickets/{ticket_id}/messages"): Answer(200, tickets.MessagePage),
+        ("POST", "/tickets/{ticket_id}/messages"): Answer(201, tickets.MessageRead),
+        ("GET", "/tickets/{ticket_id}/history"): Answer(200, tickets.HistoryPage),
+        ("GET", "/tickets/{ticket_id}/category-explanation"): Answer(200, tickets.CategoryExplanation),
+        ("GET", "/tickets/similar"): Answer(200, tickets.SimilarTicketPage),
+        ("POST", "/classify"): Answer(200, tickets.CategoryPrediction),
+        ("GET", "/stats/open-tickets"): Answer(200, stats.OpenTicketCounts),
+        ("GET", "/stats/resolution-monthly"): Answer(200, stats.ResolutionMonthly),
+        ("GET", "/stats/active-by-category"): Answer(200, stats.ActiveCounts),
+    },
+    "analytics_open_service": {("GET", "/open-tickets"): Answer(200, analytics_open.OpenTickets)},
+    "analytics_resolution_service": {("GET", "/resolution-time"): Answer(200, analytics_resolution.ResolutionTime)},
+    "analytics_category_service": {("GET", "/active-by-category"): Answer(200, analytics_category.ActiveByCategory)},
+}

@@ -1,0 +1,82 @@
+"""The ticket service's internal `/stats` API: raw facts, never a metric.
+
+The analytics services turn these facts into their metrics (buckets, averages,
+medians, gaps, rounding); the ticket service only counts and sums.
+"""
+
+from __future__ import annotations
+
+import math
+from pydantic import BaseModel, Field
+
+from campusdesk_common.contracts.tickets import Timestamp
+from campusdesk_common.vocabulary import Category
+
+# Resolution times are kept in a histogram of log-spaced buckets: bucket b holds the
+# times t (seconds) with 1.1^b <= t + 1 < 1.1^(b+1). The provider files times with
+# `histogram_bucket`, a consumer reads a bucket's range with `histogram_bounds`.
+HISTOGRAM_RATIO = 1.1
+_LOG_RATIO = math.log(HISTOGRAM_RATIO)
+
+
+def histogram_bucket(seconds: float) -> int:
+    """The histogram bucket of a resolution time: floor(log(seconds + 1) / log(1.1))."""
+    return math.floor(math.log(max(seconds, 0.0) + 1.0) / _LOG_RATIO)
+
+
+def histogram_bounds(bucket: int) -> tuple[float, float]:
+    """The range of resolution times (seconds) `[lower, upper)` a bucket holds."""
+    return math.exp(bucket * _LOG_RATIO) - 1.0, math.exp((bucket + 1) * _LOG_RATIO) - 1.0
+
+
+class HourCount(BaseModel):
+    """Not-closed tickets of one category opened in one UTC hour of the window."""
+
+    hour: Timestamp = Field(description="Start of the UTC hour.")
+    category: Category
+    count: int = Field(ge=1)
+
+
+class OpenTicketCounts(BaseModel):
+    """Not-closed (open or active) tickets opened in `[since, until)`, per UTC hour and category."""
+
+    since: Timestamp
+    until: Timestamp
+    cells: list[HourCount] = Field(
+        description="Non-empty (hour, category) cells, ordered by hour then category. The first and last hour "
+        "may extend beyond the window, but only tickets with since <= opened_at < until are counted."
+    )
+
+
+class HistogramBin(BaseModel):
+    """How many resolution times fell in one log-spaced bucket (see `histogram_bounds`)."""
+
+    bucket: int = Field(ge=0, description="b: the times t (seconds) with 1.1^b <= t + 1 < 1.1^(b+1).")
+    count: int = Field(ge=1)
+
+
+class MonthResolutionFacts(BaseModel):
+    """Closed tickets opened in one month: their count, exact total and histogram."""
+
+    month: str = Field(description="Opening month of the tickets, YYYY-MM in UTC.", examples=["2026-03"])
+    closed_count: int = Field(ge=1, description="Closed tickets opened in this month.")
+    total_resolution_seconds: float = Field(ge=0, description="Exact sum of closed_at - opened_at.")
+    histogram: list[HistogramBin] = Field(description="Non-empty buckets, ascending; the counts sum to closed_count.")
+
+
+class ResolutionMonthly(BaseModel):
+    """Resolution facts per opening month of the range, for the categories asked."""
+
+    first: str = Field(description="First month of the range (YYYY-MM).")
+    last: str = Field(description="Last month of the range (YYYY-MM), inclusive.")
+    categories: list[Category]
+    months: list[MonthResolutionFacts] = Field(
+        description="Only months with at least one closed ticket, oldest first; the caller fills the gaps."
+    )
+
+
+class ActiveCounts(BaseModel):
+    """Active tickets per category."""
+
+    active: dict[Category, int] = Field(description="Every category present, zeros included.")
+
