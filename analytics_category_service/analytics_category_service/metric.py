@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 
 LABELS = {
     "facility_management": "Facility management",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 from campusdesk_common.problems import InvalidInput
 
 MAX_HOURS = 8760

@@ -23,7 +23,7 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 from tests.ticket_service.conftest import HELPDESK, Api
 from ticket_service import counters, service
 from ticket_service.database import alembic_config, migrate, sync_database_url

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 
 STATUSES = ("open", "active", "closed")
 ROLES = ("user", "helpdesk")

@@ -43,7 +43,7 @@ import numpy.typing as npt
 import psycopg
 from tqdm import tqdm
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
 from ticket_service.rollups import _LOG_RATIO, bucket_of

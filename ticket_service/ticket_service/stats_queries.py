@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service import counters
 from ticket_service.models import UTCDateTime
 from ticket_service.rollups import bucket_midpoint

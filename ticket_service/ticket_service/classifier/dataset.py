@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service.classifier import vocabulary as vocab
 
 DATA_DIR = Path(__file__).with_name("data")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service.classifier import Prediction
 from ticket_service.classifier.embedding import EMBEDDING_DIM, SentenceEncoder
 

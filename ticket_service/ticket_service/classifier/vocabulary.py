@@ -7,7 +7,7 @@ so the model has to learn the problem, not the room ("the WiFi in the canteen").
 
 from __future__ import annotations
 
-from campusdesk_common.categories import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES
 
 FM, IT, SC = CATEGORIES
 
