@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from campusdesk_common.vocabulary import CATEGORIES
 from campusdesk_common.problems import InvalidInput
+from campusdesk_common.vocabulary import CATEGORIES
 
 MAX_HOURS = 8760
 MAX_DAYS = 3650
@@ -105,7 +105,7 @@ def build_report(
     """Fill the gaps of the sparse (bucket start, category, count) cells the ticket service answered."""
     starts = bucket_starts(since, until, period.bucket)
     grid: dict[datetime, dict[str, int]] = {start: dict.fromkeys(CATEGORIES, 0) for start in starts}
-    by_category = dict.fromkeys(CATEGORIES, 0)
+    by_category: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
     for start, category, count in cells:
         row = grid.get(start.astimezone(UTC))
         if row is None or category not in by_category:

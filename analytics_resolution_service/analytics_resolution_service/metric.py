@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from campusdesk_common.vocabulary import CATEGORIES
 from campusdesk_common.problems import InvalidInput
+from campusdesk_common.vocabulary import CATEGORIES
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 1200

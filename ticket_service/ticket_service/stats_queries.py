@@ -125,7 +125,7 @@ _ACTIVE_COUNTS = text("SELECT category, count FROM active_counts")
 
 async def active_by_category(connection: AsyncConnection) -> dict[str, int]:
     """Active tickets per category, every category present: the three `active_counts` rows."""
-    counts = dict.fromkeys(CATEGORIES, 0)
+    counts: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
     for category, n in await connection.execute(_ACTIVE_COUNTS):
         if category in counts:
             counts[category] = int(n)

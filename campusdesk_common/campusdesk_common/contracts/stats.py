@@ -7,6 +7,7 @@ medians, gaps, rounding); the ticket service only counts and sums.
 from __future__ import annotations
 
 import math
+
 from pydantic import BaseModel, Field
 
 from campusdesk_common.contracts.tickets import Timestamp
@@ -79,4 +80,3 @@ class ActiveCounts(BaseModel):
     """Active tickets per category."""
 
     active: dict[Category, int] = Field(description="Every category present, zeros included.")
-

@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from campusdesk_common.answers import json_answer
-from campusdesk_common.vocabulary import CATEGORIES
 from campusdesk_common.problems import InvalidInput, problem_responses
+from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service import stats_queries
 from ticket_service.dependencies import ReadConnectionDep
 
