@@ -1,0 +1,112 @@
+"""The four providers as real processes on one SQLite file, and a real answer to every registered operation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from campusdesk_common.contracts.registry import PROVIDERS, Operation
+from tests.support.services import ServiceProcess, free_port
+
+# The ticket service loads its classifier before it answers /health; the machine may be busy.
+START_TIMEOUT = 90.0
+USER = {"X-Role": "user"}
+HELPDESK = {"X-Role": "helpdesk"}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A running provider: where it listens and the OpenAPI document it serves."""
+
+    name: str
+    url: str
+    document: dict[str, Any]
+
+
+@contextmanager
+def running_providers(database_url: str) -> Iterator[dict[str, Provider]]:
+    """Every provider of the registry started as `make run` starts it, with its live `/openapi.json`."""
+    ticket_port = free_port()
+    env = {"DATABASE_URL": database_url, "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}"}
+    processes = [
+        ServiceProcess(name, env, port=ticket_port if name == "ticket_service" else None) for name in PROVIDERS
+    ]
+    try:
+        with ThreadPoolExecutor(len(processes)) as pool:
+            list(pool.map(lambda process: process.start(START_TIMEOUT), processes))
+        yield {p.name: Provider(p.name, p.url, _openapi(p.url)) for p in processes}
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def _openapi(url: str) -> dict[str, Any]:
+    response = httpx.get(f"{url}/openapi.json", timeout=30)
+    response.raise_for_status()
+    document: dict[str, Any] = response.json()
+    return document
+
+
+@dataclass(frozen=True)
+class RealAnswer:
+    """One real answer of a provider to a registered operation."""
+
+    provider: str
+    operation: Operation
+    request: str
+    response: httpx.Response
+
+
+def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
+    """Fill the ticket service through its API (so every answer has content), then call every operation."""
+    answers: list[RealAnswer] = []
+
+    def call(provider: str, operation: Operation, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        method = operation[0]
+        response = httpx.request(method, providers[provider].url + path, headers=headers, timeout=30, **kwargs)
+        answers.append(RealAnswer(provider, operation, f"{method} {path}", response))
+        return response.json() if response.is_success else None
+
+    t = "ticket_service"
+    first = call(t, ("POST", "/tickets"), "/tickets", USER, json={"description": "The WiFi in the library drops"})
+    second = call(t, ("POST", "/tickets"), "/tickets", USER, json={"description": "The elevator in B is stuck"})
+    one, two = f"/tickets/{first['id']}", f"/tickets/{second['id']}"
+    call(t, ("PATCH", "/tickets/{ticket_id}"), one, HELPDESK, json={"status": "active"})
+    call(t, ("PATCH", "/tickets/{ticket_id}"), two, HELPDESK, json={"status": "active"})
+    call(t, ("PATCH", "/tickets/{ticket_id}"), two, HELPDESK, json={"status": "closed"})
+    call(t, ("PATCH", "/tickets/{ticket_id}"), one, HELPDESK, json={"category": "facility_management"})
+    call(t, ("POST", "/tickets/{ticket_id}/messages"), f"{one}/messages", USER, json={"body": "Still down."})
+    call(t, ("POST", "/tickets/{ticket_id}/messages"), f"{one}/messages", HELPDESK, json={"body": "On it."})
+    call(t, ("GET", "/tickets"), "/tickets", HELPDESK)
+    call(t, ("GET", "/tickets"), "/tickets", USER, params={"limit": 1})  # a page with a next cursor
+    call(t, ("GET", "/tickets/{ticket_id}"), one, USER)
+    call(t, ("GET", "/tickets/{ticket_id}"), two, HELPDESK)  # closed: closed_at set
+    call(t, ("GET", "/tickets/{ticket_id}/messages"), f"{one}/messages", USER)
+    call(t, ("GET", "/tickets/{ticket_id}/messages"), f"{one}/messages", HELPDESK, params={"limit": 1})
+    call(t, ("GET", "/tickets/{ticket_id}/history"), f"{one}/history", HELPDESK)
+    call(t, ("GET", "/tickets/{ticket_id}/history"), f"{two}/history", HELPDESK)
+    call(t, ("GET", "/tickets/{ticket_id}/category-explanation"), f"{one}/category-explanation", HELPDESK)
+    call(t, ("GET", "/tickets/similar"), "/tickets/similar", USER, params={"q": "wifi library"})
+    call(t, ("POST", "/classify"), "/classify", USER, json={"description": "The heating is off in room 2"})
+
+    now = datetime.now(UTC)
+    window = {"since": (now - timedelta(hours=3)).isoformat(), "until": (now + timedelta(minutes=1)).isoformat()}
+    months = {"from": (now - timedelta(days=62)).strftime("%Y-%m"), "to": now.strftime("%Y-%m")}
+    call(t, ("GET", "/stats/open-tickets"), "/stats/open-tickets", {}, params=window)
+    call(t, ("GET", "/stats/resolution-monthly"), "/stats/resolution-monthly", {}, params=months)
+    call(t, ("GET", "/stats/active-by-category"), "/stats/active-by-category", {})
+
+    call("analytics_open_service", ("GET", "/open-tickets"), "/open-tickets", {}, params={"hours": 6})
+    call("analytics_open_service", ("GET", "/open-tickets"), "/open-tickets", {}, params={"days": 1})
+    call("analytics_open_service", ("GET", "/open-tickets"), "/open-tickets", {}, params={"days": 30})
+    call("analytics_resolution_service", ("GET", "/resolution-time"), "/resolution-time", {})
+    resolution = ("GET", "/resolution-time")
+    call("analytics_resolution_service", resolution, "/resolution-time", {}, params={"category": "technical_it"})
+    call("analytics_category_service", ("GET", "/active-by-category"), "/active-by-category", {})
+    return answers
