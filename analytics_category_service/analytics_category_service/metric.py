@@ -3,50 +3,32 @@
 Pure functions on plain data, so the semantics can be tested without HTTP. A ticket is
 active when a helpdesk member has taken it on and not closed it yet (status `active`);
 open and closed tickets never count. All three categories are always present, in the
-order below, zeros included.
+vocabulary's order, with its labels, zeros included.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from campusdesk_common.vocabulary import CATEGORIES
+from campusdesk_common.contracts.analytics_category import ActiveByCategory, CategoryCount
+from campusdesk_common.vocabulary import CATEGORIES, CATEGORY_LABELS, Category
 
-LABELS = {
-    "facility_management": "Facility management",
-    "technical_it": "Technical IT",
-    "services_complaints": "Services and complaints",
-}
 CSV_FILENAME = "active-tickets-by-category.csv"
 
 
-@dataclass(frozen=True, slots=True)
-class CategoryCount:
-    category: str
-    label: str
-    active: int
+def build_answer(active: Mapping[Category, int]) -> ActiveByCategory:
+    """Every category in the fixed order, with its label; a category the counts lack has none active."""
+    counts = [CategoryCount(category=c, label=CATEGORY_LABELS[c], active=active.get(c, 0)) for c in CATEGORIES]
+    return ActiveByCategory(categories=counts, total_active=sum(c.active for c in counts))
 
 
-def build_counts(active: Mapping[str, int]) -> list[CategoryCount]:
-    """Every category in the fixed order; unknown categories from upstream are an error."""
-    unknown = set(active) - set(CATEGORIES)
-    if unknown:
-        raise ValueError(f"unknown categories {sorted(unknown)}")
-    return [CategoryCount(c, LABELS[c], int(active.get(c, 0))) for c in CATEGORIES]
-
-
-def total(counts: Iterable[CategoryCount]) -> int:
-    return sum(c.active for c in counts)
-
-
-def render_csv(counts: Iterable[CategoryCount]) -> str:
+def render_csv(answer: ActiveByCategory) -> str:
     """One row per category."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["category", "label", "active"])
-    for c in counts:
+    for c in answer.categories:
         writer.writerow([c.category, c.label, c.active])
     return out.getvalue()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from analytics_category_service import metric
-from analytics_category_service.schemas import ActiveByCategory, UpstreamActiveByCategory
 from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
-from campusdesk_common.problems import BadGateway, problem_responses
+from campusdesk_common.contracts.analytics_category import ActiveByCategory
+from campusdesk_common.contracts.stats import ActiveCounts
+from campusdesk_common.problems import problem_responses
 
 router = APIRouter(tags=["analytics"])
 
@@ -32,17 +32,10 @@ async def active_by_category(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Active tickets per category."""
-    upstream = await _active_counts(request)
-    try:
-        counts = metric.build_counts(upstream.active)
-    except ValueError as exc:
-        raise BadGateway(f"The ticket service answered {exc}.") from exc
-    if wants_csv(response_format, accept):
-        return csv_answer(metric.render_csv(counts), metric.CSV_FILENAME)
-    return json_answer({"categories": [asdict(c) for c in counts], "total_active": metric.total(counts)})
-
-
-async def _active_counts(request: Request) -> UpstreamActiveByCategory:
-    return await fetch_json(
-        request.app.state.tickets, "/stats/active-by-category", UpstreamActiveByCategory, what="active counts"
+    counts = await fetch_json(
+        request.app.state.tickets, "/stats/active-by-category", ActiveCounts, what="active counts"
     )
+    answer = metric.build_answer(counts.active)
+    if wants_csv(response_format, accept):
+        return csv_answer(metric.render_csv(answer), metric.CSV_FILENAME)
+    return json_answer(answer.model_dump(mode="json"))

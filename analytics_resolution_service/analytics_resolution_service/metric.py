@@ -1,4 +1,4 @@
-"""What "average resolution time by opening month" means: parameters, months, rounding, CSV.
+"""What "average and median resolution time by opening month" means: parameters, months, rounding, CSV.
 
 Pure functions on plain data, so the semantics can be tested without HTTP.
 
@@ -6,9 +6,10 @@ Pure functions on plain data, so the semantics can be tested without HTTP.
   UTC month it was opened, however late it was closed.
 - Every month of the range is present, oldest first; a month in which no ticket opened
   has been closed yet has `closed_tickets` 0 and null average and median.
-- `average_hours` is exact (sum / count from the ticket service's roll-ups), rounded to 0.01 h.
-- `median_hours` comes from a log-spaced histogram (bucket ratio 1.1): it is within 5%
-  (precisely 4.9%, plus 0.05 s) of the exact median, then rounded to 0.01 h.
+- `average_hours` is exact: the ticket service's exact total over its count.
+- `median_hours` is estimated from the ticket service's histogram (see `median.py`, which
+  states its error bound).
+- Both are rounded to 0.01 h here, and only here.
 """
 
 from __future__ import annotations
@@ -17,35 +18,18 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from analytics_resolution_service.median import MEDIAN_MAX_ERROR, median_seconds
+from campusdesk_common.contracts.analytics_resolution import MonthResolution, ResolutionTime
+from campusdesk_common.contracts.stats import MonthResolutionFacts
 from campusdesk_common.problems import InvalidInput
-from campusdesk_common.vocabulary import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES, Category
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 1200
-MEDIAN_ERROR_BOUND = 0.05
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-MONTH_RULE = "Months are written YYYY-MM (for example 2026-03), `from` not after `to`"
-
-
-@dataclass(frozen=True, slots=True)
-class MonthTotals:
-    """What the ticket service knows about one opening month."""
-
-    month: str
-    closed_count: int
-    total_resolution_seconds: float
-    median_resolution_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class MonthResolution:
-    month: str
-    closed_tickets: int
-    average_hours: float | None
-    median_hours: float | None
+MONTH_RULE = "Months are written YYYY-MM (for example 2026-03), and from must not be after to."
 
 
 def _index(month: str) -> int:
@@ -65,27 +49,27 @@ def parse_range(first: str | None, last: str | None, now: datetime) -> list[str]
     """The months asked for; by default the last 12 including the current one (UTC)."""
     for name, value in (("from", first), ("to", last)):
         if value is not None and not _MONTH.match(value):
-            raise InvalidInput(f"{name}={value!r} is not a month. {MONTH_RULE}.")
+            raise InvalidInput(f"{name} must be a month written YYYY-MM (for example 2026-03), not {value!r}.")
     end = _index(last) if last is not None else _index(current_month(now))
     start = _index(first) if first is not None else end - (DEFAULT_MONTHS - 1)
     if last is None and first is not None and start > end:
         end = start + DEFAULT_MONTHS - 1
     if start > end:
-        raise InvalidInput(f"from={_month(start)} is after to={_month(end)}. {MONTH_RULE}.")
+        raise InvalidInput(f"from ({_month(start)}) must not be after to ({_month(end)}).")
     if end - start + 1 > MAX_MONTHS:
-        raise InvalidInput(f"The range covers {end - start + 1} months; at most {MAX_MONTHS} are allowed.")
+        raise InvalidInput(f"The range covers {end - start + 1} months; at most {MAX_MONTHS} months are allowed.")
     if start < _index("0001-01"):
-        raise InvalidInput(f"The range would start before year 1. {MONTH_RULE}.")
+        raise InvalidInput("The range would start before the year 0001; give a later to, or a from.")
     return [_month(i) for i in range(start, end + 1)]
 
 
-def parse_categories(values: Sequence[str] | None) -> list[str]:
+def parse_categories(values: Sequence[str] | None) -> list[Category]:
     """The categories asked for, in the fixed order; all three when none is given."""
     if not values:
         return list(CATEGORIES)
     unknown = [v for v in values if v not in CATEGORIES]
     if unknown:
-        raise InvalidInput(f"Unknown category {unknown[0]!r}; allowed: {', '.join(CATEGORIES)} (repeatable).")
+        raise InvalidInput(f"There is no category {unknown[0]!r}; choose among {', '.join(CATEGORIES)}.")
     return [c for c in CATEGORIES if c in values]
 
 
@@ -93,18 +77,30 @@ def hours(seconds: float) -> float:
     return round(seconds / 3600, 2)
 
 
-def build_months(months: Sequence[str], totals: Iterable[MonthTotals]) -> list[MonthResolution]:
-    """Every month of the range, with nulls where nothing opened that month has been closed."""
-    known = {t.month: t for t in totals if t.closed_count > 0}
-    rows = []
-    for month in months:
-        t = known.get(month)
-        if t is None:
-            rows.append(MonthResolution(month, 0, None, None))
-        else:
-            average = hours(t.total_resolution_seconds / t.closed_count)
-            rows.append(MonthResolution(month, t.closed_count, average, hours(t.median_resolution_seconds)))
-    return rows
+def month_figures(month: str, facts: MonthResolutionFacts | None) -> MonthResolution:
+    """One month's figures; nulls when nothing opened that month has been closed."""
+    if facts is None:
+        return MonthResolution(month=month, closed_tickets=0, average_hours=None, median_hours=None)
+    if sum(b.count for b in facts.histogram) != facts.closed_count:
+        raise ValueError(f"the histogram of {month} does not count its {facts.closed_count} closed tickets")
+    return MonthResolution(
+        month=month,
+        closed_tickets=facts.closed_count,
+        average_hours=hours(facts.total_resolution_seconds / facts.closed_count),
+        median_hours=hours(median_seconds(facts.histogram)),
+    )
+
+
+def build_answer(
+    months: Sequence[str], categories: Sequence[Category], facts: Iterable[MonthResolutionFacts]
+) -> ResolutionTime:
+    """Every month of the range, oldest first, gaps filled."""
+    known = {f.month: f for f in facts}
+    return ResolutionTime(
+        categories=list(categories),
+        median_max_error=MEDIAN_MAX_ERROR,
+        months=[month_figures(month, known.get(month)) for month in months],
+    )
 
 
 def csv_filename(months: Sequence[str], categories: Sequence[str]) -> str:
