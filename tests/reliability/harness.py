@@ -1,6 +1,6 @@
 """What the reliability tests share: the running stack, database snapshots and problem checks.
 
-Everything runs on loopback; every wait is bounded.
+Everything runs on loopback; every wait is on a condition, with a deadline only to give up.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import os
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,6 @@ from tests.support.services import REPO_ROOT, ServiceProcess, free_port
 from ticket_service.database import sync_database_url
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# Seconds a service may take to start: the ticket service loads its classifier, and the machine is shared.
-START_TIMEOUT = 90.0
 ANALYTICS_SERVICES = ("analytics_open_service", "analytics_resolution_service", "analytics_category_service")
 GATEWAY_SECRET = "reliability-test-secret"
 # Tables whose rows a rejected request must leave exactly as they were.
@@ -67,20 +64,6 @@ def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> float | None:
-    """Seconds until `predicate()` held, or None if it did not within `timeout`."""
-    start = time.monotonic()
-    while True:
-        try:
-            if predicate():
-                return time.monotonic() - start
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() - start > timeout:
-            return None
-        time.sleep(interval)
-
-
 @dataclass
 class Stack:
     """The five services as real processes, the ticket service on `database_url`."""
@@ -114,13 +97,13 @@ def running_stack(
     env["WEB_GATEWAY_SECRET_KEY"] = GATEWAY_SECRET
     stack = Stack(database_url, ServiceProcess("ticket_service", env, port=ticket_port))
     try:
-        stack.ticket.start(START_TIMEOUT)
+        stack.ticket.start()
         if analytics:
             for name in ANALYTICS_SERVICES:
-                stack.analytics[name] = ServiceProcess(name, env).start(START_TIMEOUT)
+                stack.analytics[name] = ServiceProcess(name, env).start()
         if gateway:
             gateway_env = {**env, **{f"{name.upper()}_URL": s.url for name, s in stack.analytics.items()}}
-            stack.gateway = ServiceProcess("web_gateway", gateway_env).start(START_TIMEOUT)
+            stack.gateway = ServiceProcess("web_gateway", gateway_env).start()
         yield stack
     finally:
         for service in reversed(stack.all()):

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections import Counter
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.reliability.harness import HELPDESK, START_TIMEOUT, USER, query, ticket_env
+from tests.reliability.harness import HELPDESK, USER, query, ticket_env
 from tests.support import databases
 from tests.support.services import ServiceProcess
 
@@ -38,7 +37,7 @@ def served(
         url = databases.copy_sqlite(template, tmp_path_factory.mktemp("concurrency"))
     env = ticket_env(url, {"TICKET_SERVICE_WORKERS": "2"})
     try:
-        service = ServiceProcess("ticket_service", env).start(START_TIMEOUT)
+        service = ServiceProcess("ticket_service", env).start()
         try:
             yield service, url
         finally:
@@ -128,7 +127,6 @@ async def test_a_thousand_concurrent_messages_are_all_stored_once_in_a_consisten
         semaphore = asyncio.Semaphore(100)
 
         transport_retries = 0
-        started = time.monotonic()
 
         async def post(n: int) -> httpx.Response:
             # Like a real client, retry a lost connection once with the same Idempotency-Key:
@@ -145,8 +143,7 @@ async def test_a_thousand_concurrent_messages_are_all_stored_once_in_a_consisten
         responses = await asyncio.gather(*[post(n) for n in range(MESSAGES)])
         assert Counter(r.status_code for r in responses) == {201: MESSAGES}
         assert transport_retries <= MESSAGES // 100, f"{transport_retries} connections were lost"
-        seconds = time.monotonic() - started
-        print(f"\nFIGURES {MESSAGES} messages on {_db(database_url)}: {seconds:.1f} s, {transport_retries} retried")
+        print(f"\nFIGURES {MESSAGES} messages on {_db(database_url)}: {transport_retries} retried")
         posted_ids = {r.json()["id"] for r in responses}
         thread = (await client.get(path, headers=HELPDESK)).json()["items"]
         after = (await client.get(path, params={"after": thread[499]["id"]}, headers=HELPDESK)).json()["items"]

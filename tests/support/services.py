@@ -7,11 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
+
+from tests.support.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,11 @@ ENV_PREFIX = {
 }
 
 
+# A deadline to give up on a service that never starts (the ticket service loads its classifier
+# first, and the machine may be busy): it bounds a hang, it does not measure start-up.
+START_TIMEOUT = 90.0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -49,20 +55,20 @@ class ServiceProcess:
         self.env.setdefault(f"{ENV_PREFIX[name]}LOG_LEVEL", "warning")
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> ServiceProcess:
-        self.process = subprocess.Popen(COMMANDS[self.name], env=self.env, cwd=REPO_ROOT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode} while starting")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer /health within {timeout} s")
+    def start(self, timeout: float = START_TIMEOUT) -> ServiceProcess:
+        """Start the process and wait until it answers /health (or exits, or `timeout` passes)."""
+        process = self.process = subprocess.Popen(COMMANDS[self.name], env=self.env, cwd=REPO_ROOT)
+
+        def healthy_or_exited() -> bool:
+            return process.poll() is not None or httpx.get(f"{self.url}/health", timeout=5).status_code == 200
+
+        started = wait_until(healthy_or_exited, timeout)
+        if process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {process.returncode} while starting")
+        if not started:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not answer /health within {timeout} s")
+        return self
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to clean up."""

@@ -1,0 +1,113 @@
+"""The nginx proxy of docker compose, run for real from deploy/nginx in front of a real gateway:
+it passes ordinary requests through and refuses what could freeze the gateway."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.reliability.harness import running_stack, wait_until
+from tests.reliability.test_request_limits import exchange
+from tests.support import databases
+from tests.support.services import REPO_ROOT, free_port
+
+pytestmark = pytest.mark.slow
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+CONF_DIR = REPO_ROOT / "deploy" / "nginx"
+
+
+def proxy_config(gateway_port: int, port: int, folder: Path) -> str:
+    """deploy/nginx/campusdesk.conf with only its addresses and paths moved to this machine."""
+    text = (CONF_DIR / "campusdesk.conf").read_text()
+    moves = {
+        "/etc/nginx/campusdesk/": f"{CONF_DIR}/",
+        "server web_gateway:8000;": f"server 127.0.0.1:{gateway_port};",
+        "listen 8080;": f"listen 127.0.0.1:{port};",
+        "pid /tmp/nginx.pid;": f"pid {folder}/nginx.pid;",
+    }
+    for old, new in moves.items():
+        assert old in text, f"campusdesk.conf no longer has {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    if not Path(NGINX).exists():
+        pytest.skip("nginx is not installed: run `bash scripts/ensure-debian-packages.sh`")
+    folder = tmp_path_factory.mktemp("proxy")
+    url = databases.copy_sqlite(databases.create_sqlite_template(folder / "template"), folder)
+    with running_stack(url, analytics=False) as stack:
+        assert stack.gateway is not None
+        port = free_port()
+        conf = folder / "nginx.conf"
+        conf.write_text(proxy_config(stack.gateway.port, port, folder))
+        process = subprocess.Popen([NGINX, "-e", "stderr", "-c", str(conf), "-g", "daemon off;"])
+        try:
+            ready = wait_until(lambda: _answers(port), timeout=10)
+            assert ready is not None, "nginx did not start"
+            yield "127.0.0.1", port
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_proxy_passes_pages_through(proxy: tuple[str, int]) -> None:
+    response = httpx.get(f"http://{proxy[0]}:{proxy[1]}/")
+    assert response.status_code == 200
+    assert "CampusDesk" in response.text
+
+
+def test_a_huge_header_is_a_431_problem(proxy: tuple[str, int]) -> None:
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "
+    status, headers, body = exchange(proxy, head, *[b"a" * 65536] * 128)
+    assert status == 431
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["status"] == 431
+
+
+def test_ten_thousand_headers_are_a_431(proxy: tuple[str, int]) -> None:
+    fields = b"".join(b"X-%d: 1\r\n" % i for i in range(10_000))
+    status, _, _ = exchange(proxy, b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+    assert status == 431
+
+
+def test_a_huge_request_line_is_a_414(proxy: tuple[str, int]) -> None:
+    status, _, _ = exchange(proxy, b"GET /?q=" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 414
+
+
+def test_a_huge_body_is_a_413_problem(proxy: tuple[str, int]) -> None:
+    body = b"description=" + b"a" * 1_000_000
+    head = b"POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    status, headers, answer = exchange(proxy, head + b"Content-Length: %d\r\n\r\n" % len(body), body)
+    assert status == 413
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(answer)["status"] == 413
+
+
+def test_a_slow_head_is_dropped_while_others_are_served(proxy: tuple[str, int]) -> None:
+    with socket.create_connection(proxy, timeout=20) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+        assert _answers(proxy[1])
+        # After client_header_timeout (10 s) nginx resets the connection without an answer.
+        try:
+            assert sock.recv(65536) == b""
+        except ConnectionResetError:
+            pass
+
