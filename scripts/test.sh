@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap-venv.sh dev
-scripts/ensure-chromium.sh
+scripts/ensure-debian-packages.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 eval "$(python scripts/throwaway_postgres.py start)"

@@ -8,7 +8,8 @@ from campusdesk_common.settings import ServiceSettings
 
 
 def serve(factory: str, settings: ServiceSettings) -> None:
-    """Run `factory` ("package.main:create_app") with uvloop and httptools.
+    """Run `factory` ("package.main:create_app") with uvloop and httptools, guarded by
+    the request limits of `campusdesk_common.http_limits`.
 
     Settings are re-read from the environment in each worker process, so
     nothing needs to be pickled across the fork.
@@ -21,7 +22,9 @@ def serve(factory: str, settings: ServiceSettings) -> None:
         workers=settings.workers,
         log_level=settings.log_level,
         loop="uvloop",
-        http="httptools",
+        http="campusdesk_common.http_limits:GuardedHttpToolsProtocol",
+        # An idle keep-alive connection is closed after this many seconds.
+        timeout_keep_alive=5,
         access_log=False,
         timeout_graceful_shutdown=5,
     )

@@ -72,9 +72,14 @@ def test_every_copy_source_exists_and_image_runs_as_non_root(service: str) -> No
             assert (ROOT / source).exists(), f"{service}/Dockerfile copies missing {source}"
 
 
-def test_only_the_gateway_publishes_a_port(compose: dict[str, Any]) -> None:
+def test_only_the_proxy_publishes_a_port_and_it_fronts_the_gateway(compose: dict[str, Any]) -> None:
     published = [name for name, s in compose["services"].items() if s.get("ports")]
-    assert published == ["web_gateway"]
+    assert published == ["proxy"]
+    proxy = compose["services"]["proxy"]
+    assert proxy["volumes"] == ["./deploy/nginx:/etc/nginx/campusdesk:ro"]
+    assert "/etc/nginx/campusdesk/campusdesk.conf" in proxy["command"]
+    assert proxy["read_only"] is True and not proxy["user"].startswith("0")
+    assert "server web_gateway:8000;" in (ROOT / "deploy" / "nginx" / "campusdesk.conf").read_text()
 
 
 def test_secrets_have_no_production_defaults(compose: dict[str, Any]) -> None:
