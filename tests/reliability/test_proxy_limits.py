@@ -14,10 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reliability.harness import running_stack, wait_until
+from tests.reliability.harness import running_stack
 from tests.reliability.test_request_limits import exchange
 from tests.support import databases
 from tests.support.services import REPO_ROOT, free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,8 +54,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]
         conf.write_text(proxy_config(stack.gateway.port, port, folder))
         process = subprocess.Popen([NGINX, "-e", "stderr", "-c", str(conf), "-g", "daemon off;"])
         try:
-            ready = wait_until(lambda: _answers(port), timeout=10)
-            assert ready is not None, "nginx did not start"
+            assert wait_until(lambda: _answers(port), give_up_after=10), "nginx did not start"
             yield "127.0.0.1", port
         finally:
             process.terminate()
