@@ -20,15 +20,18 @@ from pydantic.json_schema import SkipJsonSchema
 from campusdesk_common.vocabulary import Category, CategorySource, EventKind, Role, Status
 
 MAX_TEXT_LENGTH = 5000
-# C0 controls and DEL, except tab, line feed and carriage return (people paste multi-line text).
-_FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls, DEL and C1 controls, except tab, line feed and carriage return (people paste
+# multi-line text).
+_FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Text that shows nothing: whitespace plus the invisible zero-width characters and the BOM.
+_BLANK = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]*")
 
 
 def clean_text(value: str) -> str:
     """Trim a description or message body and refuse what cannot be stored or shown."""
     value = value.strip()
-    if not value:
-        raise ValueError("must contain at least one non-whitespace character")
+    if _BLANK.fullmatch(value):
+        raise ValueError("must contain at least one visible character")
     if len(value) > MAX_TEXT_LENGTH:
         raise ValueError(f"must be at most {MAX_TEXT_LENGTH:,} characters after trimming (got {len(value):,})")
     bad = _FORBIDDEN_CONTROLS.search(value)
