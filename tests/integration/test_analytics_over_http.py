@@ -138,9 +138,8 @@ def _check_resolution_time(url: str, tickets: list[Ticket]) -> None:
     closed = [t for t in tickets if t[1] == "closed"]
     first, last = _month(min(t[2] for t in tickets)), _month(datetime.now(UTC))
     for categories in (list(CATEGORIES), ["technical_it"]):
-        response = httpx.get(
-            f"{url}/resolution-time", params=[("from", first), ("to", last)] + [("category", c) for c in categories]
-        )
+        params: list[tuple[str, str | int | float | bool | None]] = [("from", first), ("to", last)]
+        response = httpx.get(f"{url}/resolution-time", params=params + [("category", c) for c in categories])
         answer = ResolutionTime.model_validate_json(response.content)
         assert answer.categories == categories
         hours_by_month: dict[str, list[float]] = defaultdict(list)
