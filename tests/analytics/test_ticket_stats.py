@@ -1,13 +1,19 @@
-"""The ticket service's `/stats` aggregates on PostgreSQL and SQLite, against hand-computed answers."""
+"""The ticket service's `/stats` raw facts on PostgreSQL and SQLite, against hand-computed answers."""
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
-import pytest
 
+from campusdesk_common.contracts.stats import (
+    MonthResolutionFacts,
+    OpenTicketCounts,
+    ResolutionMonthly,
+    histogram_bounds,
+    histogram_bucket,
+)
 from tests.analytics.data import Row, insert_tickets, utc
 
 FM, IT, SC = "facility_management", "technical_it", "services_complaints"
@@ -17,7 +23,17 @@ SINCE = utc(2026, 3, 10, 10, 30)
 UNTIL = utc(2026, 3, 11, 10, 30)
 
 
-async def test_open_ticket_cells_count_not_closed_tickets_in_the_window(
+async def _open_counts(client: httpx.AsyncClient, since: datetime, until: datetime) -> OpenTicketCounts:
+    response = await client.get("/stats/open-tickets", params={"since": since.isoformat(), "until": until.isoformat()})
+    assert response.status_code == 200, response.text
+    return OpenTicketCounts.model_validate_json(response.content)
+
+
+def _cells(answer: OpenTicketCounts) -> list[tuple[datetime, str, int]]:
+    return [(cell.hour, cell.category, cell.count) for cell in answer.cells]
+
+
+async def test_open_ticket_cells_count_not_closed_tickets_per_hour(
     database_url: str, ticket_client: httpx.AsyncClient
 ) -> None:
     await insert_tickets(
@@ -25,6 +41,7 @@ async def test_open_ticket_cells_count_not_closed_tickets_in_the_window(
         [
             Row(FM, "open", SINCE),  # exactly at `since`: counts
             Row(FM, "active", SINCE + timedelta(minutes=10)),  # same hour 10:00
+            Row(FM, "open", SINCE + timedelta(minutes=40)),  # 11:10: the next hour, its own cell
             Row(IT, "open", SINCE - timedelta(microseconds=1)),  # just before: does not count
             Row(IT, "open", UNTIL),  # exactly at `until`: does not count
             Row(SC, "closed", SINCE + H, SINCE + 2 * H),  # closed: never counts
@@ -32,37 +49,45 @@ async def test_open_ticket_cells_count_not_closed_tickets_in_the_window(
             Row(IT, "active", UNTIL - timedelta(seconds=1)),  # last, running hour 10:00
         ],
     )
-    hourly = await ticket_client.get(
-        "/stats/open-tickets", params={"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "bucket": "hour"}
-    )
-    assert hourly.status_code == 200, hourly.text
-    assert hourly.json()["cells"] == [
-        {"start": "2026-03-10T10:00:00Z", "category": FM, "count": 2},
-        {"start": "2026-03-11T00:00:00Z", "category": SC, "count": 1},
-        {"start": "2026-03-11T10:00:00Z", "category": IT, "count": 1},
+    answer = await _open_counts(ticket_client, SINCE, UNTIL)
+    assert (answer.since, answer.until) == (SINCE, UNTIL)
+    assert _cells(answer) == [
+        (utc(2026, 3, 10, 10), FM, 2),
+        (utc(2026, 3, 10, 11), FM, 1),
+        (utc(2026, 3, 11, 0), SC, 1),
+        (utc(2026, 3, 11, 10), IT, 1),
     ]
-    daily = await ticket_client.get(
-        "/stats/open-tickets", params={"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "bucket": "day"}
-    )
-    assert daily.json()["cells"] == [
-        {"start": "2026-03-10T00:00:00Z", "category": FM, "count": 2},
-        {"start": "2026-03-11T00:00:00Z", "category": SC, "count": 1},
-        {"start": "2026-03-11T00:00:00Z", "category": IT, "count": 1},
-    ]
+    # Hourly cells even over a whole day: the analytics service, not this one, chooses wider buckets.
+    day = await _open_counts(ticket_client, utc(2026, 3, 10), utc(2026, 3, 11))
+    assert _cells(day) == [(utc(2026, 3, 10, 10), FM, 2), (utc(2026, 3, 10, 10), IT, 1), (utc(2026, 3, 10, 11), FM, 1)]
+    raw = (
+        await ticket_client.get("/stats/open-tickets", params={"since": SINCE.isoformat(), "until": UNTIL.isoformat()})
+    ).json()
+    assert set(raw) == {"since", "until", "cells"}
+    assert raw["cells"][0] == {"hour": "2026-03-10T10:00:00+00:00", "category": FM, "count": 2}
+
+
+async def test_open_tickets_takes_no_bucket_width(ticket_client: httpx.AsyncClient) -> None:
+    paths = (await ticket_client.get("/openapi.json")).json()["paths"]
+    names = {parameter["name"] for parameter in paths["/stats/open-tickets"]["get"]["parameters"]}
+    assert names == {"since", "until"}
 
 
 async def test_open_ticket_window_must_be_valid(ticket_client: httpx.AsyncClient) -> None:
     for params in (
         {"since": UNTIL.isoformat(), "until": SINCE.isoformat()},
+        {"since": SINCE.isoformat(), "until": SINCE.isoformat()},  # empty window
         {"since": "2026-03-10T10:00:00", "until": UNTIL.isoformat()},  # no offset
-        {"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "bucket": "week"},
         {"until": UNTIL.isoformat()},
         {"since": "8", "until": UNTIL.isoformat()},  # a number is not ISO 8601, even if pydantic reads it
         {"since": SINCE.isoformat(), "until": "1700000000"},
+        {"since": "0001-01-01T00:00:00+05:00", "until": UNTIL.isoformat()},  # before year 1 in UTC
+        {"since": SINCE.isoformat(), "until": "9999-12-31T23:00:00-05:00"},  # after year 9999 in UTC
     ):
         response = await ticket_client.get("/stats/open-tickets", params=params)
         assert response.status_code == 422, params
         assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"]
 
 
 async def test_active_by_category_counts_active_tickets_only(
@@ -83,13 +108,19 @@ async def test_active_by_category_counts_active_tickets_only(
     assert (await ticket_client.get("/stats/active-by-category")).json() == {"active": {FM: 2, IT: 0, SC: 1}}
 
 
-def _hours_midpoint(seconds: float) -> float:
-    """The histogram estimate of one resolution time (bucket ratio 1.1)."""
-    bucket = math.floor(math.log(seconds + 1) / math.log(1.1))
-    return math.exp((bucket + 0.5) * math.log(1.1)) - 1
+async def _resolution(client: httpx.AsyncClient, **params: str) -> ResolutionMonthly:
+    response = await client.get("/stats/resolution-monthly", params=params)
+    assert response.status_code == 200, response.text
+    return ResolutionMonthly.model_validate_json(response.content)
 
 
-async def test_resolution_monthly_reads_the_rollups(database_url: str, ticket_client: httpx.AsyncClient) -> None:
+def _histogram(month: MonthResolutionFacts) -> dict[int, int]:
+    return {b.bucket: b.count for b in month.histogram}
+
+
+async def test_resolution_monthly_gives_count_total_and_histogram(
+    database_url: str, ticket_client: httpx.AsyncClient
+) -> None:
     # UTC month boundaries: 2026-01-31T23:59:59 counts in January, 2026-02-01T00:00 in February.
     await insert_tickets(
         database_url,
@@ -97,34 +128,51 @@ async def test_resolution_monthly_reads_the_rollups(database_url: str, ticket_cl
             Row(FM, "closed", utc(2026, 1, 31, 23, 59, 59), utc(2026, 2, 1, 1, 59, 59)),  # 2 h, January
             Row(IT, "closed", utc(2026, 1, 10), utc(2026, 1, 10, 10)),  # 10 h, January
             Row(IT, "closed", utc(2026, 1, 11), utc(2026, 1, 11, 4)),  # 4 h, January
+            Row(IT, "closed", utc(2026, 1, 12), utc(2026, 1, 12, 4, 0, 0, 250_000)),  # 4 h 0.25 s, same bucket
             Row(SC, "closed", utc(2026, 2, 1), utc(2026, 2, 2)),  # 24 h, February
             Row(SC, "open", utc(2026, 2, 3)),  # not closed: not in the roll-ups
             Row(FM, "closed", utc(2026, 4, 1), utc(2026, 4, 1, 1)),  # April, outside the range
         ],
     )
-    answer = (await ticket_client.get("/stats/resolution-monthly", params={"from": "2026-01", "to": "2026-03"})).json()
-    assert answer["first"] == "2026-01" and answer["last"] == "2026-03"
-    assert answer["categories"] == [FM, IT, SC]
-    january, february = answer["months"]
-    assert january["month"] == "2026-01" and january["closed_count"] == 3
-    assert january["total_resolution_seconds"] == pytest.approx(16 * 3600)
-    assert january["median_resolution_seconds"] == pytest.approx(_hours_midpoint(4 * 3600))
-    assert february == {
-        "month": "2026-02",
-        "closed_count": 1,
-        "total_resolution_seconds": pytest.approx(86400),
-        "median_resolution_seconds": pytest.approx(_hours_midpoint(86400)),
+    answer = await _resolution(ticket_client, **{"from": "2026-01", "to": "2026-03"})
+    assert (answer.first, answer.last, answer.categories) == ("2026-01", "2026-03", [FM, IT, SC])
+    january, february = answer.months
+    assert (january.month, january.closed_count) == ("2026-01", 4)
+    assert january.total_resolution_seconds == 20 * 3600 + 0.25  # exact, not an estimate
+    assert _histogram(january) == {
+        histogram_bucket(2 * 3600): 1,
+        histogram_bucket(4 * 3600): 2,
+        histogram_bucket(10 * 3600): 1,
     }
-    # Even count: the median is the mean of the two middle values' estimates.
-    only_it = await ticket_client.get(
-        "/stats/resolution-monthly", params={"from": "2026-01", "to": "2026-01", "category": IT}
-    )
-    (it_january,) = only_it.json()["months"]
-    assert it_january["closed_count"] == 2
-    assert it_january["median_resolution_seconds"] == pytest.approx(
-        (_hours_midpoint(4 * 3600) + _hours_midpoint(10 * 3600)) / 2
-    )
-    assert abs(it_january["median_resolution_seconds"] / (7 * 3600) - 1) <= 0.05
+    assert [b.bucket for b in january.histogram] == sorted(_histogram(january))
+    assert (february.month, february.closed_count, february.total_resolution_seconds) == ("2026-02", 1, 86400)
+    assert _histogram(february) == {histogram_bucket(86400): 1}
+    for month in answer.months:
+        assert sum(b.count for b in month.histogram) == month.closed_count
+    raw = (await ticket_client.get("/stats/resolution-monthly", params={"from": "2026-02", "to": "2026-02"})).json()
+    assert set(raw["months"][0]) == {"month", "closed_count", "total_resolution_seconds", "histogram"}
+
+    only_it = await _resolution(ticket_client, **{"from": "2026-01", "to": "2026-01", "category": IT})
+    (it_january,) = only_it.months
+    assert only_it.categories == [IT]
+    assert (it_january.closed_count, it_january.total_resolution_seconds) == (3, 18 * 3600 + 0.25)
+    assert _histogram(it_january) == {histogram_bucket(4 * 3600): 2, histogram_bucket(10 * 3600): 1}
+    assert (await _resolution(ticket_client, **{"from": "2025-01", "to": "2025-12"})).months == []
+
+
+async def test_resolution_histogram_bucket_edges_follow_the_contract(
+    database_url: str, ticket_client: httpx.AsyncClient
+) -> None:
+    """Times on either side of a bucket's lower edge land in the bucket `histogram_bounds` names."""
+    opened = utc(2026, 5, 1)
+    lower, _upper = histogram_bounds(100)  # about 13,780 s
+    times = [0.0, 0.05, math.ceil(lower) + 1.0, math.floor(lower) - 1.0]  # 0 and 0.05 s: bucket 0
+    await insert_tickets(database_url, [Row(FM, "closed", opened, opened + timedelta(seconds=t)) for t in times])
+    (may,) = (await _resolution(ticket_client, **{"from": "2026-05", "to": "2026-05"})).months
+    assert _histogram(may) == {0: 2, 100: 1, 99: 1}
+    for b in may.histogram:
+        low, high = histogram_bounds(b.bucket)
+        assert any(low <= t < high for t in times)
 
 
 async def test_resolution_monthly_validates_months(ticket_client: httpx.AsyncClient) -> None:

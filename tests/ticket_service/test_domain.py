@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from campusdesk_common.contracts.tickets import clean_text
 from campusdesk_common.problems import BadRequest, Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from ticket_service import domain
 from ticket_service.domain import EventDraft, RequestedChange, TicketState
-from ticket_service.schemas import clean_text
 from ticket_service.service import decode_cursor, encode_cursor
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import command
 
+import ticket_service
 from ticket_service.database import alembic_config, migrate, sync_database_url
 
 TABLES = {
@@ -61,3 +65,22 @@ def test_schema_constraints_hold_on_both_databases(database_url: str) -> None:
             assert conn.execute(sa.text("SELECT status, version, message_count FROM tickets")).one() == ("open", 1, 0)
     finally:
         engine.dispose()
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            modules.add(node.module)
+    return modules
+
+
+def test_revisions_import_no_application_code() -> None:
+    """A past migration must do what it did when written: its SQL is frozen in it, never borrowed."""
+    revisions = sorted((Path(ticket_service.__file__).parent / "migrations" / "versions").glob("*.py"))
+    assert len(revisions) >= 2
+    for path in revisions:
+        roots = {module.split(".")[0] for module in _imported_modules(path)}
+        assert roots <= {"__future__", "collections", "typing", "sqlalchemy", "alembic"}, (path.name, roots)

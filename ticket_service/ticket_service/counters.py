@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, pool, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from campusdesk_common.vocabulary import CATEGORIES, NOT_CLOSED
 from ticket_service.database import sync_database_url
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
-NOT_CLOSED_STATUSES = frozenset({"open", "active"})
 
 # ON CONFLICT ... DO UPDATE is the same on PostgreSQL and SQLite (3.24+).
 _ADD_HOURLY = text(
@@ -54,7 +54,7 @@ def hour_start(hour: int) -> datetime:
 def _contributions(status: str, category: str, hour: int) -> tuple[Counter[tuple[int, str]], Counter[str]]:
     hourly: Counter[tuple[int, str]] = Counter()
     active: Counter[str] = Counter()
-    if status in NOT_CLOSED_STATUSES:
+    if status in NOT_CLOSED:
         hourly[(hour, category)] += 1
     if status == "active":
         active[category] += 1
@@ -122,14 +122,14 @@ def rebuild_statements(dialect: str) -> list[str]:
     Only the not-closed and active partial indexes are read.
     """
     hour = _hour_expression(dialect)
+    zero_rows = ", ".join(f"('{category}', 0)" for category in CATEGORIES)
     statements = ["LOCK TABLE tickets IN SHARE MODE"] if dialect == "postgresql" else []
     statements += [
         "DELETE FROM open_backlog_hourly",
         "INSERT INTO open_backlog_hourly (hour, category, count) "  # noqa: S608 (constant SQL)
         f"SELECT {hour}, category, count(*) FROM tickets WHERE status <> 'closed' GROUP BY 1, 2",
         "DELETE FROM active_counts",
-        "INSERT INTO active_counts (category, count) VALUES "
-        "('facility_management', 0), ('technical_it', 0), ('services_complaints', 0)",
+        f"INSERT INTO active_counts (category, count) VALUES {zero_rows}",  # noqa: S608 (the vocabulary's words)
         "UPDATE active_counts SET count = (SELECT count(*) FROM tickets "
         "WHERE status = 'active' AND tickets.category = active_counts.category)",
     ]

@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from campusdesk_common.problems import InvalidInput, ServiceUnavailable
+from campusdesk_common.vocabulary import Role
 from ticket_service import domain, repository
 from ticket_service.classifier import CategoryClassifier
 
@@ -64,11 +65,11 @@ class TicketRoute(APIRoute):
 
 async def _role(
     x_role: Annotated[str | None, Header(description="`user` or `helpdesk`; anything else is a 400.")] = None,
-) -> str:
+) -> Role:
     return domain.parse_role(x_role)
 
 
-RoleDep = Annotated[str, Depends(_role)]
+RoleDep = Annotated[Role, Depends(_role)]
 TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="The ticket's id.")]
 
 

@@ -12,12 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from campusdesk_common.problems import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
-
-ROLES = ("user", "helpdesk")
-STATUSES = ("open", "active", "closed")
-NOT_CLOSED = frozenset({"open", "active"})
-# The only moves a ticket makes: it never goes back and never skips a step.
-TRANSITIONS = {"open": "active", "active": "closed"}
+from campusdesk_common.vocabulary import (
+    NEXT_STATUS,
+    ROLES,
+    STATUSES,
+    Category,
+    CategorySource,
+    EventKind,
+    Role,
+    Status,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +30,9 @@ class TicketState:
 
     id: int
     description: str
-    category: str
-    category_source: str
-    status: str
+    category: Category
+    category_source: CategorySource
+    status: Status
     version: int
     opened_at: datetime
 
@@ -38,15 +42,15 @@ class RequestedChange:
     """The fields a PATCH sent (None: not sent), plus the classifier's view of a new description."""
 
     description: str | None = None
-    status: str | None = None
-    category: str | None = None
-    predicted_category: str | None = None
+    status: Status | None = None
+    category: Category | None = None
+    predicted_category: Category | None = None
     predicted_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class EventDraft:
-    kind: str
+    kind: EventKind
     old_value: str | None
     new_value: str | None
 
@@ -57,7 +61,7 @@ class ChangePlan:
 
     values: dict[str, Any] = field(default_factory=dict)
     events: list[EventDraft] = field(default_factory=list)
-    corrected_category: str | None = None  # a helpdesk correction to record for retraining
+    corrected_category: Category | None = None  # a helpdesk correction to record for retraining
     closes: bool = False
 
     @property
@@ -65,10 +69,11 @@ class ChangePlan:
         return bool(self.values)
 
 
-def parse_role(raw: str | None) -> str:
+def parse_role(raw: str | None) -> Role:
     """The caller's role from the X-Role header; anything else is a 400."""
-    if raw in ROLES:
-        return raw
+    for role in ROLES:
+        if raw == role:
+            return role
     shown = "missing" if raw is None else f"{raw!r}"
     raise BadRequest(
         f"The X-Role header is {shown}: send `X-Role: user` or `X-Role: helpdesk`.", slug="missing-or-unknown-role"
@@ -86,7 +91,7 @@ def ensure_visible(role: str, ticket_id: int, status: str | None) -> None:
         raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
 
 
-def visible_statuses(role: str, requested: Iterable[str] | None) -> frozenset[str]:
+def visible_statuses(role: str, requested: Iterable[Status] | None) -> frozenset[Status]:
     """The statuses a list may contain: the requested ones (all when none), minus closed for a user."""
     wanted = frozenset(requested or ()) or frozenset(STATUSES)
     return wanted - {"closed"} if role == "user" else wanted
@@ -144,11 +149,11 @@ def ensure_modifiable(ticket_id: int, status: str) -> None:
         )
 
 
-def check_transition(current: str, target: str) -> None:
+def check_transition(current: Status, target: Status) -> None:
     """409 unless `target` is the one status that may follow `current`."""
-    if TRANSITIONS.get(current) == target:
+    allowed = NEXT_STATUS.get(current)
+    if allowed == target:
         return
-    allowed = TRANSITIONS.get(current)
     next_step = f"from '{current}' the only allowed status is '{allowed}'" if allowed else f"'{current}' is final"
     raise Conflict(
         f"A ticket cannot go from '{current}' to '{target}': {next_step} "
@@ -165,7 +170,7 @@ def plan_change(ticket: TicketState, role: str, change: RequestedChange, *, now:
     check_permissions(role, change)
     ensure_modifiable(ticket.id, ticket.status)
     plan = ChangePlan()
-    category = ticket.category
+    category: Category = ticket.category
     if change.description is not None and change.description != ticket.description:
         plan.values["description"] = change.description
         plan.events.append(EventDraft("description_changed", ticket.description, change.description))

@@ -22,12 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from campusdesk_common.vocabulary import CATEGORIES
-
-STATUSES = ("open", "active", "closed")
-ROLES = ("user", "helpdesk")
-CATEGORY_SOURCES = ("auto", "helpdesk")
-EVENT_KINDS = ("created", "description_changed", "status_changed", "category_changed")
+from campusdesk_common.vocabulary import CATEGORIES, CATEGORY_SOURCES, EVENT_KINDS, ROLES, STATUSES
 
 # Stable constraint names, so migrations can refer to them on both databases.
 NAMING_CONVENTION = {

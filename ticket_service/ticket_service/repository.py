@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, Table, bindparam, case, func, insert, lite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ticket_service.domain import NOT_CLOSED, STATUSES, EventDraft
+from campusdesk_common.vocabulary import NOT_CLOSED, STATUSES
+from ticket_service.domain import EventDraft
 from ticket_service.models import BigId, CategoryCorrection, Message, Ticket, TicketEvent, UTCDateTime
 
 tickets = cast(Table, Ticket.__table__)
@@ -171,7 +172,7 @@ async def insert_message(
 def _status_predicate(statuses: Collection[str]) -> ColumnElement[bool]:
     if set(statuses) >= set(STATUSES):
         return true()
-    if set(statuses) == NOT_CLOSED:
+    if set(statuses) == set(NOT_CLOSED):
         return NOT_CLOSED_PREDICATE  # type: ignore[return-value]
     return tickets.c.status.in_(sorted(statuses))
 

@@ -1,36 +1,24 @@
 """Monthly resolution roll-ups, kept up to date in the transaction that closes a ticket.
 
-A closed ticket never reopens, so adding each closure once keeps the totals exact:
-average resolution = total_seconds / closed_count, and the median comes from
-log-spaced histogram buckets (ratio 1.1, so a bucket's geometric midpoint is
-within 5% of every time in it).
+A closed ticket never reopens, so adding each closure once keeps the facts exact: per
+opening month and category, the count, the total seconds, and the histogram of resolution
+times in the log-spaced buckets of `campusdesk_common.contracts.stats.histogram_bucket`
+(the analytics service that reads them owns the average and the median).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-BUCKET_RATIO = 1.1
-_LOG_RATIO = math.log(BUCKET_RATIO)
+from campusdesk_common.contracts.stats import histogram_bucket
 
 
 def opening_month(opened_at: datetime) -> str:
     """The "YYYY-MM" (UTC) a ticket counts in."""
     return opened_at.astimezone(UTC).strftime("%Y-%m")
-
-
-def bucket_of(seconds: float) -> int:
-    """The histogram bucket of a resolution time: floor(log(seconds + 1) / log(1.1))."""
-    return math.floor(math.log(max(seconds, 0.0) + 1.0) / _LOG_RATIO)
-
-
-def bucket_midpoint(bucket: int) -> float:
-    """Geometric midpoint (seconds) of a bucket's range [1.1^b - 1, 1.1^(b+1) - 1)."""
-    return math.exp((bucket + 0.5) * _LOG_RATIO) - 1.0
 
 
 # ON CONFLICT ... DO UPDATE is the same on PostgreSQL and SQLite (3.24+).
@@ -55,4 +43,5 @@ async def record_resolution(
     seconds = max((closed_at - opened_at).total_seconds(), 0.0)
     month = opening_month(opened_at)
     await connection.execute(_ADD_MONTHLY, {"month": month, "category": category, "seconds": seconds})
-    await connection.execute(_ADD_HISTOGRAM, {"month": month, "category": category, "bucket": bucket_of(seconds)})
+    bucket = histogram_bucket(seconds)
+    await connection.execute(_ADD_HISTOGRAM, {"month": month, "category": category, "bucket": bucket})

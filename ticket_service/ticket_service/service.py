@@ -9,17 +9,15 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Response
-from pydantic import BaseModel
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from campusdesk_common.contracts.tickets import HistoryPage, MessagePage, MessageRead, TicketPage, TicketRead
 from campusdesk_common.problems import Conflict, InvalidInput, NotFound
+from campusdesk_common.vocabulary import Category, Status
 from ticket_service import counters, domain, repository, rollups
 from ticket_service.classifier import Prediction
 from ticket_service.dependencies import MAX_ID, UnitOfWork
-from ticket_service.idempotency import StoredResponse
-from ticket_service.schemas import HistoryPage, MessagePage, MessageRead, TicketPage, TicketRead
 
 # A PATCH that loses a race re-reads the ticket and decides again; this bounds the retries.
 _MAX_ATTEMPTS = 5
@@ -27,21 +25,6 @@ _MAX_ATTEMPTS = 5
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """Serialise with pydantic-core directly (the model is already valid)."""
-    return Response(model.model_dump_json(), status_code=status_code, headers=headers, media_type="application/json")
-
-
-def ticket_response(row: Mapping[Any, Any], *, status_code: int = 200) -> Response:
-    """A ticket with its ETag, for If-Match."""
-    ticket = TicketRead.model_validate(row)
-    return json_response(ticket, status_code=status_code, headers={"ETag": etag(ticket.version)})
 
 
 def state_of(row: RowMapping) -> domain.TicketState:
@@ -58,8 +41,8 @@ def state_of(row: RowMapping) -> domain.TicketState:
 
 async def create_ticket(
     connection: AsyncConnection, *, description: str, role: str, prediction: Prediction
-) -> StoredResponse:
-    """Open a ticket with its predicted category; answers 201 with Location and ETag."""
+) -> TicketRead:
+    """Open a ticket with its predicted category."""
     row = await repository.insert_ticket(
         connection,
         description=description,
@@ -69,8 +52,7 @@ async def create_ticket(
         now=utcnow(),
     )
     await counters.record_created(connection, category=row["category"], opened_at=row["opened_at"])
-    body = TicketRead.model_validate(row)
-    return StoredResponse(201, body.model_dump_json(), f"/tickets/{body.id}", {"ETag": etag(body.version)})
+    return TicketRead.model_validate(row)
 
 
 async def update_ticket(
@@ -81,7 +63,7 @@ async def update_ticket(
     change: domain.RequestedChange,
     if_match: list[int | None] | None,
     on_correction: Callable[[], Awaitable[None]],
-) -> Response:
+) -> TicketRead:
     """Apply a PATCH atomically: the write happens only if the ticket is still as it was read."""
     connection = await uow.connection()
     for _ in range(_MAX_ATTEMPTS):
@@ -94,14 +76,14 @@ async def update_ticket(
         now = utcnow()
         plan = domain.plan_change(ticket, role, change, now=now)
         if not plan.changes_anything:
-            return ticket_response(row)
+            return TicketRead.model_validate(row)
         updated = await repository.update_ticket(
             connection, ticket_id, expected_version=ticket.version, expected_status=ticket.status, values=plan.values
         )
         if updated is None:
             continue  # another request changed it first: decide again on what is there now
         await _record_change(connection, uow, ticket, updated, role, plan, now, on_correction)
-        return ticket_response(updated)
+        return TicketRead.model_validate(updated)
     raise Conflict("The ticket is being changed by others right now; read it again and retry.", slug="busy-ticket")
 
 
@@ -140,14 +122,14 @@ async def _record_change(
         )
 
 
-async def post_message(connection: AsyncConnection, ticket_id: int, *, role: str, body: str) -> StoredResponse:
+async def post_message(connection: AsyncConnection, ticket_id: int, *, role: str, body: str) -> MessageRead:
     """Add a message to a ticket that is not closed; it counts as activity (updated_at), not as a version."""
     at = await repository.count_new_message(connection, ticket_id, now=utcnow())
     if at is None:
         domain.ensure_accepts_messages(ticket_id, await repository.ticket_status(connection, ticket_id))
         raise Conflict(f"Ticket {ticket_id} takes no new messages.", slug="ticket-closed")  # not reached
     message = await repository.insert_message(connection, ticket_id, role=role, body=body, now=at)
-    return StoredResponse(201, MessageRead.model_validate(message).model_dump_json())
+    return MessageRead.model_validate(message)
 
 
 def encode_cursor(row: Mapping[Any, Any]) -> str:
@@ -175,12 +157,12 @@ async def list_tickets(
     connection: AsyncConnection,
     *,
     role: str,
-    statuses: Collection[str] | None,
-    categories: Collection[str] | None,
+    statuses: Collection[Status] | None,
+    categories: Collection[Category] | None,
     q: str | None,
     cursor: str | None,
     limit: int,
-) -> Response:
+) -> TicketPage:
     """One page of tickets the role may see, newest activity first."""
     after = decode_cursor(cursor) if cursor else None
     rows = await repository.list_tickets(
@@ -192,23 +174,22 @@ async def list_tickets(
         limit=limit + 1,
     )
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    page = TicketPage(items=[TicketRead.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor)
-    return json_response(page)
+    return TicketPage(items=[TicketRead.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor)
 
 
 async def list_messages(
     connection: AsyncConnection, ticket_id: int, *, after: int | None, limit: int | None
-) -> Response:
+) -> MessagePage:
     """A ticket's thread, oldest first."""
     rows = await repository.list_messages(
         connection, ticket_id, after=after, limit=None if limit is None else limit + 1
     )
     more = limit is not None and len(rows) > limit
     items = [MessageRead.model_validate(row) for row in (rows[:limit] if limit is not None else rows)]
-    return json_response(MessagePage(items=items, next_after=items[-1].id if more else None))
+    return MessagePage(items=items, next_after=items[-1].id if more else None)
 
 
-async def history(connection: AsyncConnection, ticket_id: int) -> Response:
+async def history(connection: AsyncConnection, ticket_id: int) -> HistoryPage:
     """Every change to a ticket, oldest first."""
     rows = await repository.list_events(connection, ticket_id)
-    return json_response(HistoryPage.model_validate({"items": rows}))
+    return HistoryPage.model_validate({"items": rows})

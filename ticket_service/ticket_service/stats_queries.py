@@ -1,12 +1,14 @@
-"""Aggregate queries behind `/stats`: what the analytics services need, computed in the database.
+"""Aggregate queries behind `/stats`: raw facts (counts and sums), computed in the database.
 
-Each query reads counters or roll-ups kept in the transaction of every mutation, so
-its cost grows neither with the number of tickets nor with the open backlog:
+The analytics services own every metric (buckets wider than an hour, averages, medians,
+gaps, rounding); these queries only count and sum. Each reads counters or roll-ups kept
+in the transaction of every mutation, so its cost grows neither with the number of
+tickets nor with the open backlog:
 - not-closed tickets per opening hour come from `open_backlog_hourly` (`counters`); only
   the partial first and last hour of a window are counted from the partial index
   `ix_tickets_not_closed_opened_at` (at most two hours of tickets),
 - active tickets from the three `active_counts` rows (`counters`),
-- resolution times from the roll-up tables kept by `rollups.record_resolution`.
+- resolution facts from the roll-up tables kept by `rollups.record_resolution`.
 The status predicate is literal SQL written exactly as the partial index's predicate:
 a bound parameter (`status <> :status`) would not let SQLite (nor a generic PostgreSQL
 plan) prove that the partial index applies.
@@ -15,39 +17,16 @@ plan) prove that the partial index applies.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, cast
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from campusdesk_common.vocabulary import CATEGORIES
+from campusdesk_common.contracts.stats import HistogramBin, HourCount, MonthResolutionFacts
+from campusdesk_common.vocabulary import CATEGORIES, Category
 from ticket_service import counters
 from ticket_service.models import UTCDateTime
-from ticket_service.rollups import bucket_midpoint
-
-Bucket = Literal["hour", "day"]
-BUCKET_SECONDS: dict[str, int] = {"hour": 3600, "day": 86400}
-
-
-@dataclass(frozen=True, slots=True)
-class OpenCell:
-    """Not-closed tickets of one category opened in one UTC-aligned bucket."""
-
-    start: datetime
-    category: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class MonthTotals:
-    """Closed tickets opened in one month: exact sum and count, histogram median."""
-
-    month: str
-    closed_count: int
-    total_resolution_seconds: float
-    median_resolution_seconds: float
 
 
 def _edges(since: datetime, until: datetime) -> tuple[int, int, list[tuple[datetime, datetime]]]:
@@ -64,44 +43,32 @@ def _edges(since: datetime, until: datetime) -> tuple[int, int, list[tuple[datet
     return h0, h1, [(a, b) for a, b in edges if a < b]
 
 
-def _open_cells_statement(bucket: Bucket, h0: int, h1: int, edges: list[tuple[datetime, datetime]]) -> Any:
+def _open_cells_statement(h0: int, h1: int, edges: list[tuple[datetime, datetime]]) -> TextClause:
     """One statement (one snapshot, one round trip): whole hours from the counters, edges from the index.
 
-    Bucket numbers are computed integers, rendered inline; times are typed bind parameters.
+    Hour numbers of the edges are computed integers, rendered inline; times are typed bind parameters.
     """
-    per = BUCKET_SECONDS[bucket] // 3600
     parts = []
     if h0 < h1:
-        if bucket == "hour":
-            parts.append(
-                "SELECT hour AS b, category, count AS n FROM open_backlog_hourly WHERE hour >= :h0 AND hour < :h1"
-            )
-        else:
-            # Integer division on both databases (hours are not negative).
-            parts.append(
-                "SELECT hour / 24 AS b, category, CAST(SUM(count) AS BIGINT) AS n FROM open_backlog_hourly "
-                "WHERE hour >= :h0 AND hour < :h1 GROUP BY hour / 24, category"
-            )
+        parts.append("SELECT hour, category, count AS n FROM open_backlog_hourly WHERE hour >= :h0 AND hour < :h1")
     binds = []
     for i, (start, _end) in enumerate(edges):
-        b = counters.hour_of(start) // per
+        hour = int(counters.hour_of(start))
         parts.append(
-            f"SELECT {int(b)} AS b, category, count(*) AS n FROM tickets "  # noqa: S608 (b is an int)
+            f"SELECT {hour} AS hour, category, count(*) AS n FROM tickets "  # noqa: S608 (hour is an int)
             f"WHERE status <> 'closed' AND opened_at >= :since_{i} AND opened_at < :until_{i} GROUP BY category"
         )
         binds += [bindparam(f"since_{i}", type_=UTCDateTime()), bindparam(f"until_{i}", type_=UTCDateTime())]
     return text(" UNION ALL ".join(parts)).bindparams(*binds)
 
 
-async def open_ticket_cells(
-    connection: AsyncConnection, *, since: datetime, until: datetime, bucket: Bucket
-) -> list[OpenCell]:
-    """Not-closed tickets with since <= opened_at < until, counted per bucket and category.
+async def open_ticket_cells(connection: AsyncConnection, *, since: datetime, until: datetime) -> list[HourCount]:
+    """Not-closed tickets with since <= opened_at < until, counted per UTC opening hour and category.
 
-    Only non-empty cells are returned. Whole UTC hours of the window come from the
-    `open_backlog_hourly` counters (kept exact in each mutation's transaction); only the
-    partial first and last hours are counted from the not-closed partial index, so the
-    cost depends on the window's length, never on the size of the backlog.
+    Only non-empty cells, ordered by hour then category name. Whole UTC
+    hours of the window come from the `open_backlog_hourly` counters (kept exact in each
+    mutation's transaction); only the partial first and last hours are counted from the
+    not-closed partial index, so the cost depends on the window's length, never on the backlog.
     """
     since, until = since.astimezone(UTC), until.astimezone(UTC)
     h0, h1, edges = _edges(since, until)
@@ -109,13 +76,12 @@ async def open_ticket_cells(
     for i, (start, end) in enumerate(edges):
         params[f"since_{i}"], params[f"until_{i}"] = start, end
     totals: dict[tuple[int, str], int] = {}
-    for b, category, n in await connection.execute(_open_cells_statement(bucket, h0, h1, edges), params):
-        key = (int(b), str(category))
+    for hour, category, n in await connection.execute(_open_cells_statement(h0, h1, edges), params):
+        key = (int(hour), str(category))
         totals[key] = totals.get(key, 0) + int(n)
-    width = BUCKET_SECONDS[bucket]
     return [
-        OpenCell(datetime.fromtimestamp(b * width, UTC), category, n)
-        for (b, category), n in sorted(totals.items())
+        HourCount(hour=counters.hour_start(hour), category=cast(Category, category), count=n)
+        for (hour, category), n in sorted(totals.items())
         if n > 0
     ]
 
@@ -123,22 +89,18 @@ async def open_ticket_cells(
 _ACTIVE_COUNTS = text("SELECT category, count FROM active_counts")
 
 
-async def active_by_category(connection: AsyncConnection) -> dict[str, int]:
+async def active_by_category(connection: AsyncConnection) -> dict[Category, int]:
     """Active tickets per category, every category present: the three `active_counts` rows."""
-    counts: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
+    counts: dict[Category, int] = dict.fromkeys(CATEGORIES, 0)
     for category, n in await connection.execute(_ACTIVE_COUNTS):
         if category in counts:
-            counts[category] = int(n)
+            counts[cast(Category, category)] = int(n)
     return counts
 
 
-# One statement over the roll-ups: per month the exact totals, and the histogram buckets of
-# the lower and upper middle values (ranks ceil(n/2) and floor(n/2)+1; equal when n is odd).
-# A bucket holds the rank-k value when the running count first reaches k:
-# cum >= ceil(n/2) <=> 2*cum >= n, and cum >= floor(n/2)+1 <=> 2*cum > n.
-# Counts are summed as integers: SUM(BIGINT) is NUMERIC in PostgreSQL, which is slower.
-# `medians` is MATERIALIZED (PostgreSQL 12+, SQLite 3.35+) so a bad row estimate can never make
-# the planner re-run it for every month of the join.
+# One statement, so one snapshot: a ticket closed meanwhile is in both the totals and the histogram
+# or in neither, and the histogram counts of a month always sum to its closed_count.
+# Histogram counts are summed as integers: SUM(BIGINT) is NUMERIC in PostgreSQL, which is slower.
 _RESOLUTION_MONTHLY = text(
     """
     WITH totals AS (
@@ -148,47 +110,36 @@ _RESOLUTION_MONTHLY = text(
         GROUP BY month
     ),
     histogram AS (
-        SELECT month, bucket, CAST(SUM(CAST(count AS INTEGER)) AS INTEGER) AS n
+        SELECT month, bucket, CAST(SUM(CAST(count AS INTEGER)) AS BIGINT) AS n
         FROM resolution_histogram
         WHERE month >= :first AND month <= :last AND category IN :categories
         GROUP BY month, bucket
-    ),
-    running AS (
-        SELECT month, bucket,
-               SUM(n) OVER (PARTITION BY month ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS cum,
-               SUM(n) OVER (PARTITION BY month) AS total
-        FROM histogram
-    ),
-    medians AS MATERIALIZED (
-        SELECT month,
-               MIN(CASE WHEN 2 * cum >= total THEN bucket END) AS lower_bucket,
-               MIN(CASE WHEN 2 * cum > total THEN bucket END) AS upper_bucket
-        FROM running
-        GROUP BY month
     )
-    SELECT totals.month, totals.closed_count, totals.total_seconds, medians.lower_bucket, medians.upper_bucket
-    FROM totals JOIN medians ON medians.month = totals.month
-    WHERE totals.closed_count > 0
-    ORDER BY totals.month
+    SELECT totals.month, totals.closed_count, totals.total_seconds, histogram.bucket, histogram.n
+    FROM totals JOIN histogram ON histogram.month = totals.month
+    WHERE totals.closed_count > 0 AND histogram.n > 0
+    ORDER BY totals.month, histogram.bucket
     """
 ).bindparams(bindparam("categories", expanding=True))
 
 
 async def resolution_monthly(
-    connection: AsyncConnection, *, first: str, last: str, categories: Sequence[str]
-) -> list[MonthTotals]:
+    connection: AsyncConnection, *, first: str, last: str, categories: Sequence[Category]
+) -> list[MonthResolutionFacts]:
     """Months ("YYYY-MM", first..last inclusive) with closed tickets in `categories`, oldest first.
 
-    The median is the midpoint of log-spaced histogram buckets (ratio 1.1): within 4.9%
-    of the exact median resolution time (plus 0.05 s for times under a second).
+    Per month: how many closed, the exact sum of their resolution times, and the non-empty
+    buckets of the resolution-time histogram (`campusdesk_common.contracts.stats.histogram_bucket`).
     """
     rows = await connection.execute(_RESOLUTION_MONTHLY, {"first": first, "last": last, "categories": list(categories)})
+    totals: dict[str, tuple[int, float]] = {}
+    histograms: dict[str, list[HistogramBin]] = {}
+    for month, closed_count, total_seconds, bucket, n in rows:  # ordered by month, then bucket
+        totals[month] = (int(closed_count), float(total_seconds))
+        histograms.setdefault(month, []).append(HistogramBin(bucket=int(bucket), count=int(n)))
     return [
-        MonthTotals(
-            month=month,
-            closed_count=int(count),
-            total_resolution_seconds=float(total),
-            median_resolution_seconds=(bucket_midpoint(int(lower)) + bucket_midpoint(int(upper))) / 2,
+        MonthResolutionFacts(
+            month=month, closed_count=count, total_resolution_seconds=seconds, histogram=histograms[month]
         )
-        for month, count, total, lower, upper in rows
+        for month, (count, seconds) in totals.items()
     ]

@@ -6,80 +6,24 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from campusdesk_common.contracts.tickets import (
+    CategoryExplanation,
+    CategoryPrediction,
+    ClassifyRequest,
+    LabelledExample,
+    SimilarTicket,
+    SimilarTicketPage,
+    WeighingWord,
+)
 from campusdesk_common.problems import ServiceUnavailable, problem_responses
 from ticket_service.classifier.service import TrainedClassifier
 from ticket_service.classifier.similarity import similar_tickets as similar_index
 from ticket_service.dependencies import ClassifierDep, ReadableTicketDep, ReadConnectionDep, RoleDep
 from ticket_service.models import Ticket
-from ticket_service.schemas import Category, CategorySource, Status, TicketText, Timestamp
 
 router = APIRouter(tags=["classification"])
-
-Probability = Annotated[float, Field(ge=0, le=1)]
-
-
-class ClassifyRequest(BaseModel):
-    """A description to categorise without creating a ticket."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    description: TicketText
-
-
-class CategoryPrediction(BaseModel):
-    """The category the model would assign, and how sure it is."""
-
-    category: Category
-    confidence: Probability = Field(description="The model's probability of `category`, 0..1.")
-    probabilities: dict[str, Probability] = Field(default_factory=dict, description="Every category's probability.")
-
-
-class LabelledExample(BaseModel):
-    text: str
-    category: Category
-    similarity: float = Field(description="Cosine similarity of meaning to the ticket, -1..1.")
-
-
-class WeighingWord(BaseModel):
-    word: str
-    weight: float = Field(description="How much the category's probability drops without this word.")
-
-
-class CategoryExplanation(BaseModel):
-    """Why a ticket has its category: the model's view and the evidence behind it."""
-
-    ticket_id: int
-    category: Category = Field(description="The ticket's stored category.")
-    category_source: CategorySource = Field(description="`auto` (the model) or `helpdesk` (a correction).")
-    category_confidence: Probability
-    predicted_category: Category = Field(description="What the current model predicts from the description now.")
-    predicted_confidence: Probability
-    probabilities: dict[str, Probability]
-    nearest_examples: list[LabelledExample] = Field(description="The labelled examples closest in meaning.")
-    influential_words: list[WeighingWord] = Field(description="The words that weighed most for the prediction.")
-    model_trained_at: Timestamp
-
-
-class SimilarTicket(BaseModel):
-    id: int
-    description: str
-    category: Category
-    status: Status
-    opened_at: Timestamp
-    updated_at: Timestamp
-    similarity: float = Field(description="Cosine similarity of meaning to the text, -1..1 (1: same meaning).")
-
-
-class SimilarTicketPage(BaseModel):
-    """Open and active tickets most similar to a text, most similar first."""
-
-    items: list[SimilarTicket]
-    complete: bool = Field(
-        description="False for a short while after start-up, while existing tickets are still being indexed."
-    )
 
 
 def _trained(classifier: object) -> TrainedClassifier:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from campusdesk_common.contracts.tickets import MessageCreate, MessagePage, MessageRead
 from campusdesk_common.problems import problem_responses
 from ticket_service import idempotency, service
 from ticket_service.dependencies import (
@@ -19,7 +20,8 @@ from ticket_service.dependencies import (
     TicketRoute,
     UnitOfWorkDep,
 )
-from ticket_service.schemas import MessageCreate, MessagePage, MessageRead
+from ticket_service.idempotency import StoredResponse
+from ticket_service.routes.responses import created_message, json_response
 
 router = APIRouter(prefix="/tickets/{ticket_id}/messages", tags=["messages"], route_class=TicketRoute)
 
@@ -32,7 +34,7 @@ async def list_messages(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="At most this many (default: all).")] = None,
 ) -> Response:
     """Read a ticket's thread, oldest first."""
-    return await service.list_messages(connection, ticket["id"], after=after, limit=limit)
+    return json_response(await service.list_messages(connection, ticket["id"], after=after, limit=limit))
 
 
 @router.post(
@@ -50,6 +52,9 @@ async def post_message(
 ) -> Response:
     """Post a message on an open or active ticket; it counts as activity on the ticket."""
     scope = f"POST /tickets/{ticket_id}/messages"
-    post = partial(service.post_message, ticket_id=ticket_id, role=role, body=payload.body)
+
+    async def post(connection: AsyncConnection) -> StoredResponse:
+        return created_message(await service.post_message(connection, ticket_id, role=role, body=payload.body))
+
     request_hash = idempotency.fingerprint(scope, role, payload.model_dump())
     return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=post)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from campusdesk_common.contracts.tickets import HistoryPage, TicketCreate, TicketPage, TicketRead, TicketUpdate
 from campusdesk_common.problems import problem_responses
+from campusdesk_common.vocabulary import Category, Status
 from ticket_service import domain, idempotency, service
 from ticket_service.dependencies import (
     ClassifierDep,
@@ -20,7 +22,8 @@ from ticket_service.dependencies import (
     TicketRoute,
     UnitOfWorkDep,
 )
-from ticket_service.schemas import Category, HistoryPage, Status, TicketCreate, TicketPage, TicketRead, TicketUpdate
+from ticket_service.idempotency import StoredResponse
+from ticket_service.routes.responses import created_ticket, json_response, ticket_response
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], route_class=TicketRoute)
 
@@ -50,7 +53,13 @@ async def create_ticket(
 ) -> Response:
     """Report a problem: the ticket opens with a category assigned from its description."""
     prediction = classifier.predict(payload.description)  # before the transaction: it holds no lock meanwhile
-    create = partial(service.create_ticket, description=payload.description, role=role, prediction=prediction)
+
+    async def create(connection: AsyncConnection) -> StoredResponse:
+        ticket = await service.create_ticket(
+            connection, description=payload.description, role=role, prediction=prediction
+        )
+        return created_ticket(ticket)
+
     scope = "POST /tickets"
     request_hash = idempotency.fingerprint(scope, role, payload.model_dump())
     return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=create)
@@ -70,9 +79,10 @@ async def list_tickets(
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
 ) -> Response:
     """List tickets, newest activity first; a `user` never sees closed ones."""
-    return await service.list_tickets(
+    page = await service.list_tickets(
         connection, role=role, statuses=status, categories=category, q=q, cursor=cursor, limit=limit
     )
+    return json_response(page)
 
 
 @router.get(
@@ -80,7 +90,7 @@ async def list_tickets(
 )
 async def get_ticket(ticket: ReadableTicketDep) -> Response:
     """Read one ticket (404 for a `user` asking for a closed one)."""
-    return service.ticket_response(ticket)
+    return ticket_response(TicketRead.model_validate(ticket))
 
 
 @router.patch(
@@ -104,12 +114,13 @@ async def update_ticket(
         changes.description, changes.status, changes.category, *(prediction or (None, None))
     )
     on_correction = request.app.state.retrainer.correction_recorded
-    return await service.update_ticket(
+    updated = await service.update_ticket(
         uow, ticket_id, role=role, change=change, if_match=if_match, on_correction=on_correction
     )
+    return ticket_response(updated)
 
 
 @router.get("/{ticket_id}/history", response_model=HistoryPage, responses=problem_responses(400, 404, 422, 503))
 async def get_history(ticket: ReadableTicketDep, connection: ReadConnectionDep) -> Response:
     """Every change to a ticket (previous values kept), oldest first."""
-    return await service.history(connection, ticket["id"])
+    return json_response(await service.history(connection, ticket["id"]))

@@ -1,0 +1,34 @@
+"""How the routes turn the service layer's values into HTTP answers (status, headers, JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import Response
+from pydantic import BaseModel
+
+from campusdesk_common.contracts.tickets import MessageRead, TicketRead
+from ticket_service.idempotency import StoredResponse
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """Serialise with pydantic-core directly: the model is valid already, FastAPI need not check it again."""
+    return Response(model.model_dump_json(), status_code=status_code, headers=headers, media_type="application/json")
+
+
+def ticket_response(ticket: TicketRead) -> Response:
+    """A ticket with its ETag, for If-Match."""
+    return json_response(ticket, headers={"ETag": etag(ticket.version)})
+
+
+def created_ticket(ticket: TicketRead) -> StoredResponse:
+    """201 with Location and ETag; stored so that a retry with the same Idempotency-Key gets it again."""
+    return StoredResponse(201, ticket.model_dump_json(), f"/tickets/{ticket.id}", {"ETag": etag(ticket.version)})
+
+
+def created_message(message: MessageRead) -> StoredResponse:
+    return StoredResponse(201, message.model_dump_json())
