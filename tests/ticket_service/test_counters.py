@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from ticket_service_tools.seed import seed_database
 
 from campusdesk_common.contracts.stats import OpenTicketCounts
 from campusdesk_common.vocabulary import CATEGORIES
@@ -30,6 +29,7 @@ from tests.ticket_service.conftest import HELPDESK, Api
 from ticket_service import counters, service
 from ticket_service.database import alembic_config, migrate, sync_database_url
 from ticket_service.models import Ticket
+from ticket_service_tools.seed import seed_database
 
 # The stub classifier of conftest: these words pick the category of a description.
 DESCRIPTIONS = {
