@@ -1,4 +1,4 @@
-"""The gateway in-process with its upstreams replaced by in-memory fakes (httpx.MockTransport)."""
+"""The gateway in-process with its upstreams replaced by in-memory fakes built from the contract models."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from campusdesk_common.http_client import UpstreamClient
-from tests.web_gateway.fakes import FakeTicketService, analytics_handler
+from tests.web_gateway.fakes import FakeAnalytics, FakeTicketService
 from web_gateway.main import create_app
 from web_gateway.settings import Settings
 
@@ -48,7 +48,14 @@ def fake_tickets() -> FakeTicketService:
 
 
 @pytest.fixture
-async def gateway(fake_tickets: FakeTicketService, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+def fake_analytics() -> FakeAnalytics:
+    return FakeAnalytics()
+
+
+@pytest.fixture
+async def gateway(
+    fake_tickets: FakeTicketService, fake_analytics: FakeAnalytics, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(secret_key="unit-test-secret", var_dir=tmp_path))
     async with app.router.lifespan_context(app):
         for name in ("tickets", "analytics_open", "analytics_resolution", "analytics_category"):
@@ -60,7 +67,7 @@ async def gateway(fake_tickets: FakeTicketService, tmp_path: Path) -> AsyncItera
             setattr(
                 app.state,
                 name,
-                UpstreamClient(name, "http://analytics", transport=httpx.MockTransport(analytics_handler)),
+                UpstreamClient(name, "http://analytics", transport=httpx.MockTransport(fake_analytics.handler)),
             )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:

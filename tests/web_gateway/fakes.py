@@ -1,46 +1,270 @@
-"""An in-memory stand-in for the ticket and analytics APIs (httpx.MockTransport), following their contracts."""
+"""In-memory stand-ins for the ticket service and the analytics services (for httpx.MockTransport).
+
+Every answer is built as the provider's own contract model (`campusdesk_common.contracts`)
+and sent as `model.model_dump(mode="json")`, errors as `ProblemDetail`: a fake cannot
+answer a shape the real service never sends.
+
+Plain functions, importable without a running gateway (the contract tests use them):
+
+- answer builders: `ticket`, `message`, `history_event`, `explanation`, `prediction`, `similar_page`,
+  `ticket_page`, `message_page`, `history_page`, `open_tickets`, `resolution_time`, `active_by_category`;
+- `problem(status, detail)`: an error answer;
+- `sample_answers()`: one example of every answer the gateway reads, keyed like
+  `campusdesk_common.contracts.registry.PROVIDERS` (provider -> (method, path) -> model instance);
+- `FakeTicketService` and `FakeAnalytics`: stateful handlers that answer with the builders above.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from pydantic import BaseModel
 
-NOW = "2025-03-10T12:00:00+00:00"
+from campusdesk_common.contracts.analytics_category import ActiveByCategory, CategoryCount
+from campusdesk_common.contracts.analytics_open import OpenTickets, Period, SeriesPoint
+from campusdesk_common.contracts.analytics_resolution import MonthResolution, ResolutionTime
+from campusdesk_common.contracts.registry import Operation
+from campusdesk_common.contracts.tickets import (
+    CategoryExplanation,
+    CategoryPrediction,
+    HistoryEvent,
+    HistoryPage,
+    LabelledExample,
+    MessagePage,
+    MessageRead,
+    SimilarTicket,
+    SimilarTicketPage,
+    TicketPage,
+    TicketRead,
+    WeighingWord,
+)
+from campusdesk_common.problems import ProblemDetail
+from campusdesk_common.vocabulary import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    NEXT_STATUS,
+    NOT_CLOSED,
+    Category,
+    EventKind,
+    Role,
+    Status,
+)
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+# What the fake explanation says weighed most, and its nearest labelled example.
+EXPLANATION_WORD = WeighingWord(word="wifi", weight=0.42)
+EXPLANATION_EXAMPLE = LabelledExample(text="wifi down in the library", category="technical_it", similarity=0.91)
+# The analytics fakes' refusal of a period, worded like the real service.
+PERIOD_LIMITS = {"hours": 8760, "days": 3650}
+PERIOD_RULE = "Give the period in hours (1 to 8760) or in days (1 to 3650), not both."
+CSV_TEXT = "category,active\ntechnical_it,2\n"
+
+
+def answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
+    """A provider's answer: the contract model as JSON."""
+    return httpx.Response(status, json=model.model_dump(mode="json"), headers=headers)
 
 
 def problem(status: int, detail: str) -> httpx.Response:
-    body = {"type": "about:blank", "title": "error", "status": status, "detail": detail}
-    return httpx.Response(status, json=body, headers={"content-type": "application/problem+json"})
+    """A provider's error answer (RFC 9457, `campusdesk_common.problems.ProblemDetail`)."""
+    body = ProblemDetail(type="about:blank", title="Error", status=status, detail=detail)
+    return httpx.Response(
+        status,
+        json=body.model_dump(mode="json", exclude_none=True),
+        headers={"content-type": "application/problem+json"},
+    )
+
+
+# --- the ticket service's answers ---------------------------------------------------------------
+
+
+def ticket(
+    ticket_id: int = 1,
+    description: str = "WiFi drops in the library",
+    *,
+    status: Status = "open",
+    category: Category = "technical_it",
+    version: int = 1,
+) -> TicketRead:
+    return TicketRead(
+        id=ticket_id,
+        description=description,
+        category=category,
+        category_confidence=0.93,
+        category_source="auto",
+        status=status,
+        opened_at=NOW,
+        updated_at=NOW,
+        closed_at=NOW if status == "closed" else None,
+        version=version,
+        message_count=0,
+    )
+
+
+def message(message_id: int = 1, ticket_id: int = 1, body: str = "Any news?", role: Role = "user") -> MessageRead:
+    return MessageRead(id=message_id, ticket_id=ticket_id, author_role=role, body=body, created_at=NOW)
+
+
+def history_event(
+    event_id: int = 1,
+    kind: EventKind = "created",
+    role: Role = "user",
+    old_value: str | None = None,
+    new_value: str | None = None,
+) -> HistoryEvent:
+    return HistoryEvent(id=event_id, kind=kind, role=role, at=NOW, old_value=old_value, new_value=new_value)
+
+
+def probabilities(category: Category, confidence: float) -> dict[Category, float]:
+    others = [c for c in CATEGORIES if c != category]
+    return {category: confidence, **dict.fromkeys(others, round((1 - confidence) / len(others), 4))}
+
+
+def explanation(of: TicketRead) -> CategoryExplanation:
+    return CategoryExplanation(
+        ticket_id=of.id,
+        category=of.category,
+        category_source=of.category_source,
+        category_confidence=of.category_confidence,
+        predicted_category=of.category,
+        predicted_confidence=0.88,
+        probabilities=probabilities(of.category, 0.88),
+        nearest_examples=[EXPLANATION_EXAMPLE],
+        influential_words=[EXPLANATION_WORD],
+        model_trained_at=NOW - timedelta(days=1),
+    )
+
+
+def prediction(text: str) -> CategoryPrediction:
+    category: Category = "facility_management" if "elevator" in text.lower() else "technical_it"
+    return CategoryPrediction(category=category, confidence=0.88, probabilities=probabilities(category, 0.88))
+
+
+def similar_page(tickets: list[TicketRead]) -> SimilarTicketPage:
+    items = [
+        SimilarTicket(
+            id=t.id,
+            description=t.description,
+            category=t.category,
+            status=t.status,
+            opened_at=t.opened_at,
+            updated_at=t.updated_at,
+            similarity=0.8,
+        )
+        for t in tickets
+    ]
+    return SimilarTicketPage(items=items, complete=True)
+
+
+def ticket_page(tickets: list[TicketRead], next_cursor: str | None = None) -> TicketPage:
+    return TicketPage(items=tickets, next_cursor=next_cursor)
+
+
+def message_page(messages: list[MessageRead]) -> MessagePage:
+    return MessagePage(items=messages, next_after=None)
+
+
+def history_page(events: list[HistoryEvent]) -> HistoryPage:
+    return HistoryPage(items=events)
+
+
+# --- the analytics services' answers ------------------------------------------------------------
+
+
+def open_tickets(unit: str, value: int) -> OpenTickets:
+    """Like the real service: hourly buckets up to 48 hours, daily beyond; 1 ticket first, 2 in the last bucket."""
+    length = timedelta(hours=value) if unit == "hours" else timedelta(days=value)
+    bucket = "hour" if length <= timedelta(hours=48) else "day"
+    since = NOW - length
+    step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
+    start = since.replace(minute=0) if bucket == "hour" else since.replace(hour=0, minute=0)
+    starts = []
+    while start < NOW:
+        starts.append(start)
+        start += step
+    counts = [0] * len(starts)
+    counts[0] += 1
+    counts[-1] += 2
+    return OpenTickets(
+        period=Period(unit="hours" if unit == "hours" else "days", value=value),
+        since=since,
+        until=NOW,
+        bucket=bucket,
+        count=3,
+        by_category={"facility_management": 1, "technical_it": 2, "services_complaints": 0},
+        series=[SeriesPoint(start=s, count=c) for s, c in zip(starts, counts, strict=True)],
+    )
+
+
+def resolution_time() -> ResolutionTime:
+    return ResolutionTime(
+        categories=list(CATEGORIES),
+        median_max_error=0.05,
+        months=[
+            MonthResolution(month="2025-02", closed_tickets=4, average_hours=12.5, median_hours=10.0),
+            MonthResolution(month="2025-03", closed_tickets=0, average_hours=None, median_hours=None),
+        ],
+    )
+
+
+def active_by_category() -> ActiveByCategory:
+    active = {"facility_management": 1, "technical_it": 2, "services_complaints": 0}
+    return ActiveByCategory(
+        categories=[CategoryCount(category=c, label=CATEGORY_LABELS[c], active=active[c]) for c in CATEGORIES],
+        total_active=3,
+    )
+
+
+def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
+    """One example of every answer the gateway reads, keyed like `registry.PROVIDERS`."""
+    one = ticket()
+    return {
+        "ticket_service": {
+            ("GET", "/tickets"): ticket_page([one], next_cursor="25"),
+            ("POST", "/tickets"): one,
+            ("GET", "/tickets/{ticket_id}"): one,
+            ("PATCH", "/tickets/{ticket_id}"): ticket(status="active", version=2),
+            ("GET", "/tickets/{ticket_id}/messages"): message_page([message()]),
+            ("POST", "/tickets/{ticket_id}/messages"): message(),
+            ("GET", "/tickets/{ticket_id}/history"): history_page(
+                [history_event(), history_event(2, "status_changed", "helpdesk", "open", "active")]
+            ),
+            ("GET", "/tickets/{ticket_id}/category-explanation"): explanation(one),
+            ("GET", "/tickets/similar"): similar_page([one]),
+            ("POST", "/classify"): prediction("The elevator is stuck"),
+        },
+        "analytics_open_service": {("GET", "/open-tickets"): open_tickets("days", 1)},
+        "analytics_resolution_service": {("GET", "/resolution-time"): resolution_time()},
+        "analytics_category_service": {("GET", "/active-by-category"): active_by_category()},
+    }
+
+
+# --- stateful fakes -----------------------------------------------------------------------------
 
 
 @dataclass
 class FakeTicketService:
-    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    """The ticket service's rules the gateway relies on: roles, If-Match, the status path, closed tickets."""
+
+    tickets: dict[int, TicketRead] = field(default_factory=dict)
+    messages: list[MessageRead] = field(default_factory=list)
+    events: dict[int, list[HistoryEvent]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
     down: bool = False
     broken_suffixes: set[str] = field(default_factory=set)
 
-    def add(self, description: str, status: str = "open", category: str = "technical_it") -> dict[str, Any]:
-        ticket_id = len(self.tickets) + 1
-        ticket = {
-            "id": ticket_id,
-            "description": description,
-            "category": category,
-            "category_confidence": 0.93,
-            "category_source": "auto",
-            "status": status,
-            "opened_at": NOW,
-            "updated_at": NOW,
-            "closed_at": NOW if status == "closed" else None,
-            "version": 1,
-            "message_count": 0,
-        }
-        self.tickets[ticket_id] = ticket
-        return ticket
+    def add(self, description: str, status: Status = "open", category: Category = "technical_it") -> TicketRead:
+        new = ticket(len(self.tickets) + 1, description, status=status, category=category)
+        self.tickets[new.id] = new
+        self.events[new.id] = [history_event(1)]
+        return new
+
+    def _record(self, ticket_id: int, kind: EventKind, role: Role, old: str | None, new: str | None) -> None:
+        events = self.events[ticket_id]
+        events.append(history_event(len(events) + 1, kind, role, old, new))
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -49,149 +273,131 @@ class FakeTicketService:
         if any(request.url.path.endswith(suffix) for suffix in self.broken_suffixes):
             return problem(503, "That part of the ticket service is down.")
         role = request.headers.get("x-role")
-        path = request.url.path
-        parts = path.strip("/").split("/")
-        if path == "/classify":
-            text = json.loads(request.content)["description"]
-            category = "facility_management" if "elevator" in text.lower() else "technical_it"
-            return httpx.Response(200, json={"category": category, "confidence": 0.88})
         if role not in ("user", "helpdesk"):
             return problem(400, "X-Role is missing")
+        path = request.url.path
+        if path == "/classify":
+            return answer(prediction(json.loads(request.content)["description"]))
         if path == "/tickets/similar":
-            q = request.url.params.get("q", "").lower()
-            items = [
-                {"ticket": t, "similarity": 0.8}
-                for t in self.tickets.values()
-                if t["status"] != "closed" and any(w in t["description"].lower() for w in q.split())
-            ]
-            return httpx.Response(200, json={"items": items[:3]})
-        if path == "/tickets" and request.method == "POST":
-            description = json.loads(request.content)["description"]
-            if not description.strip() or len(description) > 5000:
-                return problem(422, "description: must be 1 to 5000 characters")
-            return httpx.Response(201, json=self.add(description))
-        if path == "/tickets":
-            statuses = request.url.params.get_list("status")
-            items = [
+            words = request.url.params.get("q", "").lower().split()
+            found = [
                 t
-                for t in sorted(self.tickets.values(), key=lambda t: -t["id"])
-                if (not statuses or t["status"] in statuses) and not (role == "user" and t["status"] == "closed")
+                for t in self.tickets.values()
+                if t.status in NOT_CLOSED and any(w in t.description.lower() for w in words)
             ]
-            q = request.url.params.get("q", "").lower()
-            items = [t for t in items if q in t["description"].lower()]
-            limit = int(request.url.params.get("limit", "50"))
-            start = int(request.url.params.get("cursor") or 0)
-            page = items[start : start + limit]
-            next_cursor = str(start + limit) if start + limit < len(items) else None
-            return httpx.Response(200, json={"items": page, "next_cursor": next_cursor})
+            return answer(similar_page(found[:3]))
+        if path == "/tickets" and request.method == "POST":
+            return answer(self.add(json.loads(request.content)["description"]), 201)
+        if path == "/tickets":
+            return self._search(request, role)
+        return self._one_ticket(request, role)
+
+    def _search(self, request: httpx.Request, role: str) -> httpx.Response:
+        statuses = request.url.params.get_list("status")
+        q = request.url.params.get("q", "").lower()
+        items = [
+            t
+            for t in sorted(self.tickets.values(), key=lambda t: -t.id)
+            if (not statuses or t.status in statuses)
+            and not (role == "user" and t.status == "closed")
+            and q in t.description.lower()
+        ]
+        limit = int(request.url.params.get("limit", "50"))
+        start = int(request.url.params.get("cursor") or 0)
+        next_cursor = str(start + limit) if start + limit < len(items) else None
+        return answer(ticket_page(items[start : start + limit], next_cursor))
+
+    def _one_ticket(self, request: httpx.Request, role: Role) -> httpx.Response:
+        parts = request.url.path.strip("/").split("/")
         ticket_id = int(parts[1])
-        ticket = self.tickets.get(ticket_id)
-        if ticket is None or (role == "user" and ticket["status"] == "closed"):
+        found = self.tickets.get(ticket_id)
+        if found is None or (role == "user" and found.status == "closed"):
             return problem(404, f"There is no ticket {ticket_id}.")
         if len(parts) == 2 and request.method == "GET":
-            return httpx.Response(200, json=ticket, headers={"ETag": f'"{ticket["version"]}"'})
+            return answer(found, headers={"ETag": f'"{found.version}"'})
         if len(parts) == 2 and request.method == "PATCH":
-            return self._patch(request, ticket, role)
+            return self._patch(request, found, role)
         if parts[2] == "messages" and request.method == "POST":
-            if ticket["status"] == "closed":
+            if found.status == "closed":
                 return problem(409, "The ticket is closed.")
-            body = json.loads(request.content)["body"]
-            message = {
-                "id": len(self.messages) + 1,
-                "ticket_id": ticket_id,
-                "author_role": role,
-                "body": body,
-                "created_at": NOW,
-            }
-            self.messages.append(message)
-            ticket["message_count"] += 1
-            return httpx.Response(201, json=message)
+            new = message(len(self.messages) + 1, ticket_id, json.loads(request.content)["body"], role)
+            self.messages.append(new)
+            self.tickets[ticket_id] = found.model_copy(update={"message_count": found.message_count + 1})
+            return answer(new, 201)
         if parts[2] == "messages":
             after = int(request.url.params.get("after", "0"))
-            items = [m for m in self.messages if m["ticket_id"] == ticket_id and m["id"] > after]
-            return httpx.Response(200, json={"items": items})
+            return answer(message_page([m for m in self.messages if m.ticket_id == ticket_id and m.id > after]))
         if parts[2] == "history":
-            return httpx.Response(
-                200,
-                json={"items": [{"kind": "created", "role": "user", "at": NOW, "old_value": None, "new_value": None}]},
-            )
+            return answer(history_page(self.events[ticket_id]))
         if parts[2] == "category-explanation":
-            return httpx.Response(
-                200,
-                json={
-                    "category": ticket["category"],
-                    "examples": [{"text": "wifi down in library", "category": "technical_it", "similarity": 0.9}],
-                },
-            )
+            return answer(explanation(found))
         return problem(404, "no such route")
 
-    def _patch(self, request: httpx.Request, ticket: dict[str, Any], role: str | None) -> httpx.Response:
+    def _patch(self, request: httpx.Request, current: TicketRead, role: Role) -> httpx.Response:
         changes = json.loads(request.content)
-        if_match = request.headers.get("if-match")
-        if if_match and if_match != f'"{ticket["version"]}"':
+        if request.headers.get("if-match") != f'"{current.version}"':
             return problem(412, "The ticket has changed since you read it.")
-        if ticket["status"] == "closed":
+        if current.status == "closed":
             return problem(409, "A closed ticket cannot be modified.")
+        update: dict[str, object] = {"version": current.version + 1}
         if "status" in changes:
             if role != "helpdesk":
-                return problem(403, "Only helpdesk staff change the status.")
-            allowed = {"open": "active", "active": "closed"}
-            if allowed.get(ticket["status"]) != changes["status"]:
+                return problem(403, "Only the helpdesk can change a ticket's status.")
+            if NEXT_STATUS.get(current.status) != changes["status"]:
                 return problem(409, "Allowed transitions: open → active, active → closed.")
-            ticket["status"] = changes["status"]
+            update.update(status=changes["status"], closed_at=NOW if changes["status"] == "closed" else None)
+            self._record(current.id, "status_changed", role, current.status, changes["status"])
         if "description" in changes:
             if role != "user":
                 return problem(403, "Helpdesk staff do not rewrite descriptions.")
-            ticket["description"] = changes["description"]
+            update["description"] = changes["description"]
+            self._record(current.id, "description_changed", role, current.description, changes["description"])
         if "category" in changes:
             if role != "helpdesk":
-                return problem(403, "Only helpdesk staff correct categories.")
-            ticket["category"] = changes["category"]
-            ticket["category_source"] = "helpdesk"
-        ticket["version"] += 1
-        return httpx.Response(200, json=ticket)
+                return problem(403, "Only the helpdesk can correct a ticket's category.")
+            update.update(category=changes["category"], category_source="helpdesk", category_confidence=1.0)
+            self._record(current.id, "category_changed", role, current.category, changes["category"])
+        changed = TicketRead.model_validate({**current.model_dump(), **update})
+        self.tickets[current.id] = changed
+        return answer(changed)
 
 
-def analytics_handler(request: httpx.Request) -> httpx.Response:
-    """The three analytics services' answers for a small fixed data set."""
-    path = request.url.path
-    if request.url.params.get("format") == "csv":
-        return httpx.Response(200, text="category,active\ntechnical_it,2\n", headers={"content-type": "text/csv"})
-    if path == "/open-tickets":
-        value = request.url.params.get("hours") or request.url.params.get("days")
-        if value is None or int(value) > 3650:
-            return problem(422, "days must be 1..3650")
-        return httpx.Response(
-            200,
-            json={
-                "period": {"unit": "days", "value": int(value)},
-                "since": NOW,
-                "until": NOW,
-                "count": 3,
-                "by_category": {"facility_management": 1, "technical_it": 2, "services_complaints": 0},
-                "series": [{"start": "2025-03-09T00:00:00+00:00", "count": 1}, {"start": NOW, "count": 2}],
-            },
-        )
-    if path == "/resolution-time":
-        return httpx.Response(
-            200,
-            json={
-                "months": [
-                    {"month": "2025-02", "closed_tickets": 4, "average_hours": 12.5, "median_hours": 10.0},
-                    {"month": "2025-03", "closed_tickets": 0, "average_hours": None, "median_hours": None},
-                ]
-            },
-        )
-    if path == "/active-by-category":
-        return httpx.Response(
-            200,
-            json={
-                "categories": [
-                    {"category": "facility_management", "label": "Facility management", "active": 1},
-                    {"category": "technical_it", "label": "Technical IT", "active": 2},
-                    {"category": "services_complaints", "label": "Services and complaints", "active": 0},
-                ],
-                "total_active": 3,
-            },
-        )
-    return problem(404, "no such route")
+@dataclass
+class FakeAnalytics:
+    """The three analytics services behind one handler; each checks its own parameters like the real ones."""
+
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path, params = request.url.path, request.url.params
+        if path == "/open-tickets":
+            return self._open_tickets(params)
+        if path == "/resolution-time":
+            bad = [m for m in (params.get("from"), params.get("to")) if m is not None and not _is_month(m)]
+            if bad:
+                return problem(422, f"{bad[0]!r} is not a month: write it as YYYY-MM, for example 2026-03.")
+            return self._csv_or(params, resolution_time())
+        if path == "/active-by-category":
+            return self._csv_or(params, active_by_category())
+        return problem(404, "There is nothing at this address.")
+
+    def _open_tickets(self, params: httpx.QueryParams) -> httpx.Response:
+        given = [(unit, params[unit]) for unit in PERIOD_LIMITS if unit in params]
+        if len(given) != 1:
+            return problem(422, PERIOD_RULE)
+        unit, raw = given[0]
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= PERIOD_LIMITS[unit]:
+            return problem(422, f"{unit} must be a whole number between 1 and {PERIOD_LIMITS[unit]}, not {raw!r}.")
+        return self._csv_or(params, open_tickets(unit, int(raw)))
+
+    @staticmethod
+    def _csv_or(params: httpx.QueryParams, model: BaseModel) -> httpx.Response:
+        if params.get("format") == "csv":
+            return httpx.Response(200, text=CSV_TEXT, headers={"content-type": "text/csv; charset=utf-8"})
+        return answer(model)
+
+
+def _is_month(text: str) -> bool:
+    year, _, month = text.partition("-")
+    return len(year) == 4 and year.isdigit() and month in {f"{m:02d}" for m in range(1, 13)}

@@ -1,14 +1,27 @@
-"""Dependencies shared by the pages: the person's role, CSRF checking, the ticket API."""
+"""Dependencies shared by the pages: the person's role, CSRF checking, the upstream APIs, the forms and filters."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
-from web_gateway.rendering import NeedsRole, PageError
-from web_gateway.security import Role, csrf_is_valid, current_role
-from web_gateway.upstream import TicketApi
+from campusdesk_common.vocabulary import CATEGORIES, NOT_CLOSED, STATUSES, Role, Status
+from web_gateway.analytics_api import ANALYSES, Analysis, AnalyticsApi
+from web_gateway.errors import NeedsRole, PageError
+from web_gateway.forms import (
+    AnalyticsQuery,
+    CategoryForm,
+    CloseForm,
+    DescriptionForm,
+    MessageForm,
+    NewTicketForm,
+    TicketFilters,
+    VersionForm,
+    form_of,
+)
+from web_gateway.security import csrf_is_valid, current_role
+from web_gateway.ticket_api import TicketApi
 
 
 async def require_csrf(request: Request) -> None:
@@ -37,11 +50,73 @@ def require_helpdesk(role: Annotated[Role, Depends(require_role)]) -> Role:
     return role
 
 
+def require_reporter(role: Annotated[Role, Depends(require_role)]) -> Role:
+    if role != "user":
+        raise PageError(403, "Not allowed for your role", "Helpdesk staff do not rewrite the reporter's description.")
+    return role
+
+
 def ticket_api(request: Request, role: Annotated[Role, Depends(require_role)]) -> TicketApi:
     return TicketApi(request.app.state.tickets, role)
 
 
+def analytics_api(request: Request) -> AnalyticsApi:
+    state = request.app.state
+    return AnalyticsApi(state.analytics_open, state.analytics_resolution, state.analytics_category)
+
+
+def statuses_listed(role: Role) -> tuple[Status, ...]:
+    """Simple users follow their tickets until they are closed; staff see every status."""
+    return STATUSES if role == "helpdesk" else NOT_CLOSED
+
+
+def ticket_filters(
+    role: Annotated[Role, Depends(require_role)],
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    category: Annotated[str, Query(max_length=40)] = "",
+    cursor: Annotated[str, Query(max_length=500)] = "",
+) -> TicketFilters:
+    """The list's filters; staff start on the Open tab, users on their open and active tickets."""
+    status = ("open" if role == "helpdesk" else "") if status is None else status
+    if status not in ("", "all", *statuses_listed(role)):
+        raise PageError(422, "Unknown filter", f"There is no status filter called {status!r}.")
+    if category not in ("", *CATEGORIES):
+        raise PageError(422, "Unknown filter", f"There is no category called {category!r}.")
+    return TicketFilters(q=q, status=status, category=category, cursor=cursor)
+
+
+def analysis_named(analysis: str) -> Analysis:
+    for known in ANALYSES:
+        if analysis == known:
+            return known
+    raise PageError(404, "Page not found", "There is no such analysis.")
+
+
+def analytics_query(
+    unit: Annotated[str, Query(max_length=10)] = "days",
+    value: Annotated[str, Query(max_length=12)] = "7",
+    month_from: Annotated[str, Query(alias="from", max_length=12)] = "",
+    month_to: Annotated[str, Query(alias="to", max_length=12)] = "",
+    category: Annotated[list[str] | None, Query(max_length=40)] = None,
+) -> AnalyticsQuery:
+    """The Analytics page's parameters, passed to the services as given (they explain a refusal)."""
+    return AnalyticsQuery(unit=unit, value=value, month_from=month_from, month_to=month_to, categories=category or [])
+
+
 RoleDep = Annotated[Role, Depends(require_role)]
-HelpdeskDep = Annotated[Role, Depends(require_helpdesk)]
+HelpdeskOnly = Depends(require_helpdesk)
+ReporterOnly = Depends(require_reporter)
 TicketApiDep = Annotated[TicketApi, Depends(ticket_api)]
+AnalyticsApiDep = Annotated[AnalyticsApi, Depends(analytics_api)]
+AnalysisDep = Annotated[Analysis, Depends(analysis_named)]
+AnalyticsQueryDep = Annotated[AnalyticsQuery, Depends(analytics_query)]
+TicketFiltersDep = Annotated[TicketFilters, Depends(ticket_filters)]
 CsrfDep = Depends(require_csrf)
+
+NewTicketFormDep = Annotated[NewTicketForm, Depends(form_of(NewTicketForm, "new_ticket"))]
+DescriptionFormDep = Annotated[DescriptionForm, Depends(form_of(DescriptionForm, "ticket"))]
+MessageFormDep = Annotated[MessageForm, Depends(form_of(MessageForm, "ticket"))]
+VersionFormDep = Annotated[VersionForm, Depends(form_of(VersionForm, "ticket"))]
+CloseFormDep = Annotated[CloseForm, Depends(form_of(CloseForm, "ticket"))]
+CategoryFormDep = Annotated[CategoryForm, Depends(form_of(CategoryForm, "ticket"))]

@@ -12,7 +12,7 @@ from campusdesk_common.app_factory import new_service_app
 from campusdesk_common.health import ReadinessCheck
 from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.logging import configure_logging
-from web_gateway.rendering import install_page_error_handlers
+from web_gateway.errors import install_page_error_handlers
 from web_gateway.routes import include_routes
 from web_gateway.security import FormEncodingCheck, SecurityHeaders, load_secret
 from web_gateway.settings import Settings

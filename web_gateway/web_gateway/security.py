@@ -13,13 +13,13 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
 from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from campusdesk_common.vocabulary import ROLES, Role
 from web_gateway.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 ROLE_COOKIE = "campusdesk_role"
 ROLE_COOKIE_MAX_AGE = 180 * 24 * 3600
-
-Role = Literal["user", "helpdesk"]
-ROLES: tuple[Role, ...] = ("user", "helpdesk")
-ROLE_LABELS: dict[str, str] = {"user": "Simple user", "helpdesk": "Helpdesk staff"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -99,10 +95,9 @@ async def csrf_is_valid(request: Request) -> bool:
 
 def current_role(request: Request) -> Role | None:
     value = request.cookies.get(ROLE_COOKIE)
-    if value == "user":
-        return "user"
-    if value == "helpdesk":
-        return "helpdesk"
+    for role in ROLES:
+        if value == role:
+            return role
     return None
 
 

@@ -1,112 +1,104 @@
-"""Calls to the ticket service on behalf of the person using the page.
+"""Talking to the other services: send a request, parse the answer with its contract, or raise a typed problem.
 
-Every call carries the person's role (`X-Role`); an answer the page cannot use
-becomes an `UpstreamError` carrying the status and the service's own sentence.
+Every answer is parsed with the provider's own model (`campusdesk_common.contracts`);
+every failure becomes one of the `UpstreamProblem` classes below, which one
+exception handler (`web_gateway.errors`) turns into a page.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from campusdesk_common.http_client import UpstreamClient
-from web_gateway.security import Role
+from campusdesk_common.problems import ProblemDetail, ServiceUnavailable
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
-class UpstreamError(Exception):
-    """The ticket service answered with an error the page should explain."""
+class UpstreamProblem(Exception):
+    """A service could not do what the page asked; `detail` is the sentence to show."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    status = 502
+    title = "Request refused"
+
+    def __init__(self, detail: str) -> None:
         super().__init__(detail)
-        self.status = status
         self.detail = detail
 
 
-def problem_detail(response: httpx.Response) -> str:
+class UpstreamUnavailable(UpstreamProblem):
+    """The service is unreachable, too slow, failing, or answered something its contract does not allow."""
+
+    status, title = 503, "Temporarily unavailable"
+
+
+class UpstreamRejected(UpstreamProblem):
+    """The service refused the input (400 or 422); `detail` is its own explanation."""
+
+    status, title = 422, "Please check what you entered"
+
+
+class Forbidden(UpstreamProblem):
+    status, title = 403, "Not allowed for your role"
+
+
+class NotFound(UpstreamProblem):
+    status, title = 404, "Not found"
+
+
+class Conflict(UpstreamProblem):
+    """The change does not fit the current state (e.g. a closed ticket)."""
+
+    status, title = 409, "That change is not possible"
+
+
+class StaleVersion(UpstreamProblem):
+    """Someone else changed the resource since the page was shown (the provider answered 412)."""
+
+    status, title = 409, "Someone else changed this"
+
+
+_PROBLEM_BY_STATUS: dict[int, type[UpstreamProblem]] = {
+    400: UpstreamRejected,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    412: StaleVersion,
+    422: UpstreamRejected,
+}
+
+
+def problem_of(client: UpstreamClient, response: httpx.Response) -> UpstreamProblem:
+    """The typed problem for an error answer, carrying the provider's own `detail` when it sent one."""
     try:
-        body = response.json()
-    except ValueError:
-        return f"The service answered {response.status_code}."
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return detail
-    return f"The service answered {response.status_code}."
+        detail = ProblemDetail.model_validate_json(response.content).detail
+    except ValidationError:
+        detail = f"The {client.name} answered {response.status_code}."
+    if response.status_code >= 500:
+        return UpstreamUnavailable(detail)
+    return _PROBLEM_BY_STATUS.get(response.status_code, UpstreamProblem)(detail)
 
 
-def _checked(response: httpx.Response) -> Any:
-    if response.is_success:
-        return response.json() if response.content else None
-    raise UpstreamError(response.status_code, problem_detail(response))
+async def send(client: UpstreamClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The provider's successful answer; any failure raised as an `UpstreamProblem`."""
+    try:
+        response = await client.request(method, path, **kwargs)
+    except ServiceUnavailable as exc:
+        raise UpstreamUnavailable(exc.detail) from exc
+    if not response.is_success:
+        raise problem_of(client, response)
+    return response
 
 
-class TicketApi:
-    """The ticket service's API as the gateway uses it, for one role."""
-
-    def __init__(self, client: UpstreamClient, role: Role) -> None:
-        self.client = client
-        self.headers: dict[str, str] = {"X-Role": role}
-
-    def _if_match(self, version: int | None) -> dict[str, str]:
-        return {**self.headers, "If-Match": f'"{version}"'} if version is not None else self.headers
-
-    def _idempotent(self, submission_key: str | None) -> dict[str, str]:
-        # The form's one-time key: a double click or a browser retry of the same form creates nothing new.
-        if submission_key is None:
-            return self.headers
-        return {**self.headers, "Idempotency-Key": f"{self.headers['X-Role']}-{submission_key}"}
-
-    async def search(self, params: list[tuple[str, str]]) -> dict[str, Any]:
-        return dict(_checked(await self.client.get("/tickets", params=params, headers=self.headers)))
-
-    async def get(self, ticket_id: int) -> dict[str, Any]:
-        return dict(_checked(await self.client.get(f"/tickets/{ticket_id}", headers=self.headers)))
-
-    async def create(self, description: str, submission_key: str | None = None) -> dict[str, Any]:
-        response = await self.client.request(
-            "POST",
-            "/tickets",
-            json={"description": description},
-            headers=self._idempotent(submission_key),
-            retry=submission_key is not None,
-        )
-        return dict(_checked(response))
-
-    async def update(self, ticket_id: int, changes: dict[str, str], version: int | None) -> dict[str, Any]:
-        response = await self.client.request(
-            "PATCH", f"/tickets/{ticket_id}", json=changes, headers=self._if_match(version)
-        )
-        return dict(_checked(response))
-
-    async def messages(self, ticket_id: int, after: int | None = None) -> list[dict[str, Any]]:
-        params = {"after": str(after)} if after is not None else None
-        body = _checked(await self.client.get(f"/tickets/{ticket_id}/messages", params=params, headers=self.headers))
-        return list(body["items"])
-
-    async def post_message(self, ticket_id: int, text: str, submission_key: str | None = None) -> dict[str, Any]:
-        response = await self.client.request(
-            "POST",
-            f"/tickets/{ticket_id}/messages",
-            json={"body": text},
-            headers=self._idempotent(submission_key),
-            retry=submission_key is not None,
-        )
-        return dict(_checked(response))
-
-    async def history(self, ticket_id: int) -> list[dict[str, Any]]:
-        body = _checked(await self.client.get(f"/tickets/{ticket_id}/history", headers=self.headers))
-        return list(body["items"] if isinstance(body, dict) else body)
-
-    async def explanation(self, ticket_id: int) -> dict[str, Any]:
-        return dict(_checked(await self.client.get(f"/tickets/{ticket_id}/category-explanation", headers=self.headers)))
-
-    async def similar(self, text: str, limit: int = 3) -> list[dict[str, Any]]:
-        params = {"q": text, "limit": str(limit)}
-        body = _checked(await self.client.get("/tickets/similar", params=params, headers=self.headers))
-        return list(body["items"] if isinstance(body, dict) else body)
-
-    async def classify(self, text: str) -> dict[str, Any]:
-        response = await self.client.request(
-            "POST", "/classify", json={"description": text}, headers=self.headers, retry=True
-        )
-        return dict(_checked(response))
+async def call(client: UpstreamClient, method: str, path: str, model: type[Answer], **kwargs: Any) -> Answer:
+    """Send a request and parse the answer with the provider's contract model."""
+    response = await send(client, method, path, **kwargs)
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise UpstreamUnavailable(
+            f"The {client.name} answered something that is not a {model.__name__}; this is a bug on our side."
+        ) from exc

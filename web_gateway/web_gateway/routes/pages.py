@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from campusdesk_common.vocabulary import ROLE_LABELS, ROLES
 from web_gateway.dependencies import CsrfDep
-from web_gateway.rendering import PageError, render, see_other
-from web_gateway.security import ROLE_COOKIE, ROLE_COOKIE_MAX_AGE, ROLES
+from web_gateway.errors import PageError
+from web_gateway.security import ROLE_COOKIE, ROLE_COOKIE_MAX_AGE
+from web_gateway.templating import render, see_other
 
 router = APIRouter()
 
@@ -26,7 +28,7 @@ async def entry(request: Request) -> Response:
 async def choose_role(request: Request, role: Annotated[str, Form()] = "") -> Response:
     """Remember the chosen role in a cookie and go to that role's home page."""
     if role not in ROLES:
-        raise PageError(422, "Unknown role", "Choose “Simple user” or “Helpdesk staff”.")
+        raise PageError(422, "Unknown role", "Choose “{}” or “{}”.".format(*ROLE_LABELS.values()))
     response = see_other(HOME[role])
     response.set_cookie(
         ROLE_COOKIE,

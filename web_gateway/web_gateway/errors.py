@@ -1,0 +1,146 @@
+"""Every failure becomes a page (or an htmx fragment) with a sentence a person can act on.
+
+One handler turns the upstream problems (`web_gateway.upstream`) and refused forms
+(`web_gateway.forms`) into pages: a refused form shows its own page again with the
+reason and the person's text; anything else shows the error page.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from web_gateway.forms import SUBMISSION_KEY, FormEcho, InvalidForm, form_echo
+from web_gateway.security import current_role
+from web_gateway.templating import render, render_block, see_other
+from web_gateway.ticket_api import TicketApi
+from web_gateway.ticket_pages import render_new_ticket, render_ticket_page
+from web_gateway.upstream import (
+    Conflict,
+    StaleVersion,
+    UpstreamProblem,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+
+
+class PageError(Exception):
+    """Stop and show a page explaining what went wrong."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+class NeedsRole(Exception):
+    """The person has not chosen a role yet: send them to the entry page."""
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """The error page; for an htmx request, only its error box, swapped into whatever htmx targeted."""
+    context = {"title": title, "detail": detail, "status": status}
+    htmx_part = request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    if htmx_part and request.headers.get("hx-target"):
+        return render_block(request, "error.html", "error", context, status=status)
+    return render(request, "error.html", context, status=status)
+
+
+async def show_form_again(
+    request: Request, echo: FormEcho, status: int, *, field: str | None = None, message: str, unavailable: bool = False
+) -> Response:
+    """The page the form came from, with `message` under the refused text box (or on top) and the text kept."""
+    if echo.page == "new_ticket":
+        key = echo.drafts.get("submission_key", "")
+        return render_new_ticket(
+            request,
+            status=status,
+            description=echo.drafts.get("description", ""),
+            error=None if unavailable else message,
+            unavailable=message if unavailable else None,
+            submission_key=key if SUBMISSION_KEY.fullmatch(key) else None,
+        )
+    role = current_role(request)
+    if echo.ticket_id is None or role is None:
+        return error_page(request, status, "Your change was not applied", message)
+    try:
+        return await render_ticket_page(
+            request,
+            TicketApi(request.app.state.tickets, role),
+            echo.ticket_id,
+            status=status,
+            description_error=message if field == "description" else None,
+            message_error=message if field == "body" else None,
+            conflict=message if field not in ("description", "body") else None,
+            draft_description=echo.drafts.get("description"),
+            draft_message=echo.drafts.get("body", ""),
+        )
+    except UpstreamProblem as exc:
+        # The ticket cannot be shown again (gone, or the service went down meanwhile).
+        return error_page(request, exc.status, exc.title, f"{message} ({exc.detail})")
+
+
+def _conflict_sentence(exc: UpstreamProblem, echo: FormEcho) -> str:
+    if isinstance(exc, StaleVersion):
+        sentence = (
+            "Someone else changed this ticket while you were looking at it. "
+            "Below is its current state; nothing was changed by your request."
+        )
+        if echo.drafts.get("description"):
+            sentence += " Your text is still in the form: check it and save again if you still want it."
+        return sentence
+    return f"That change is not possible now: {exc.detail} The current state is shown below."
+
+
+async def upstream_problem_page(request: Request, exc: UpstreamProblem) -> Response:
+    echo = form_echo(request)
+    if echo is None or not isinstance(exc, UpstreamRejected | Conflict | StaleVersion | UpstreamUnavailable):
+        return error_page(request, exc.status, exc.title, exc.detail)
+    if isinstance(exc, UpstreamUnavailable):
+        if echo.page != "new_ticket":
+            return error_page(request, exc.status, exc.title, exc.detail)
+        return await show_form_again(request, echo, exc.status, message=exc.detail, unavailable=True)
+    if isinstance(exc, UpstreamRejected):
+        return await show_form_again(request, echo, exc.status, field=echo.text_field, message=exc.detail)
+    return await show_form_again(request, echo, exc.status, message=_conflict_sentence(exc, echo))
+
+
+def install_page_error_handlers(app: FastAPI) -> None:
+    """Errors become HTML pages (or fragments) with a sentence a person can act on."""
+
+    @app.exception_handler(PageError)
+    async def _page(request: Request, exc: PageError) -> Response:
+        return error_page(request, exc.status, exc.title, exc.detail)
+
+    @app.exception_handler(NeedsRole)
+    async def _needs_role(request: Request, _: NeedsRole) -> Response:
+        return see_other("/")
+
+    @app.exception_handler(UpstreamProblem)
+    async def _upstream(request: Request, exc: UpstreamProblem) -> Response:
+        return await upstream_problem_page(request, exc)
+
+    @app.exception_handler(InvalidForm)
+    async def _invalid_form(request: Request, exc: InvalidForm) -> Response:
+        echo = form_echo(request)
+        if echo is None:
+            return error_page(request, 422, "Please check the form", exc.message)
+        return await show_form_again(request, echo, 422, field=exc.field, message=exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
+            parts.append(f"{where}: {err.get('msg', 'is invalid')}")
+        return error_page(request, 422, "Please check the address or form", "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return error_page(request, 404, "Page not found", "There is nothing at this address.")
+        detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
+        return error_page(request, exc.status_code, "Request refused", detail)

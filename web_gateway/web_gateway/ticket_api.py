@@ -1,0 +1,102 @@
+"""The ticket service's API as the gateway uses it, on behalf of one role.
+
+Every call carries the person's role (`X-Role`) and returns the ticket service's
+contract models (`campusdesk_common.contracts.tickets`).
+"""
+
+from __future__ import annotations
+
+from campusdesk_common.contracts.tickets import (
+    CategoryExplanation,
+    CategoryPrediction,
+    ClassifyRequest,
+    HistoryEvent,
+    HistoryPage,
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    SimilarTicket,
+    SimilarTicketPage,
+    TicketCreate,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+)
+from campusdesk_common.http_client import UpstreamClient
+from campusdesk_common.vocabulary import Role
+from web_gateway.upstream import call
+
+SIMILAR_SHOWN = 3
+
+
+class TicketApi:
+    """Calls to the ticket service for one role; failures raise `web_gateway.upstream` problems."""
+
+    def __init__(self, client: UpstreamClient, role: Role) -> None:
+        self.client = client
+        self.role = role
+        self.headers: dict[str, str] = {"X-Role": role}
+
+    def _idempotent(self, submission_key: str | None) -> dict[str, str]:
+        # The form's one-time key: a double click or a browser retry of the same form creates nothing new.
+        if submission_key is None:
+            return self.headers
+        return {**self.headers, "Idempotency-Key": f"{self.role}-{submission_key}"}
+
+    async def search(self, params: list[tuple[str, str]]) -> TicketPage:
+        return await call(self.client, "GET", "/tickets", TicketPage, params=params, headers=self.headers)
+
+    async def get(self, ticket_id: int) -> TicketRead:
+        return await call(self.client, "GET", f"/tickets/{ticket_id}", TicketRead, headers=self.headers)
+
+    async def create(self, new: TicketCreate, submission_key: str | None) -> TicketRead:
+        return await call(
+            self.client,
+            "POST",
+            "/tickets",
+            TicketRead,
+            json=new.model_dump(mode="json"),
+            headers=self._idempotent(submission_key),
+            retry=submission_key is not None,
+        )
+
+    async def update(self, ticket_id: int, changes: TicketUpdate, version: int) -> TicketRead:
+        headers = {**self.headers, "If-Match": f'"{version}"'}
+        body = changes.model_dump(mode="json", exclude_unset=True)
+        return await call(self.client, "PATCH", f"/tickets/{ticket_id}", TicketRead, json=body, headers=headers)
+
+    async def messages(self, ticket_id: int, after: int | None = None) -> list[MessageRead]:
+        params = {"after": str(after)} if after is not None else None
+        path = f"/tickets/{ticket_id}/messages"
+        return (await call(self.client, "GET", path, MessagePage, params=params, headers=self.headers)).items
+
+    async def post_message(self, ticket_id: int, message: MessageCreate, submission_key: str | None) -> MessageRead:
+        return await call(
+            self.client,
+            "POST",
+            f"/tickets/{ticket_id}/messages",
+            MessageRead,
+            json=message.model_dump(mode="json"),
+            headers=self._idempotent(submission_key),
+            retry=submission_key is not None,
+        )
+
+    async def history(self, ticket_id: int) -> list[HistoryEvent]:
+        path = f"/tickets/{ticket_id}/history"
+        return (await call(self.client, "GET", path, HistoryPage, headers=self.headers)).items
+
+    async def explanation(self, ticket_id: int) -> CategoryExplanation:
+        path = f"/tickets/{ticket_id}/category-explanation"
+        return await call(self.client, "GET", path, CategoryExplanation, headers=self.headers)
+
+    async def similar(self, text: str) -> list[SimilarTicket]:
+        params = {"q": text, "limit": str(SIMILAR_SHOWN)}
+        return (
+            await call(self.client, "GET", "/tickets/similar", SimilarTicketPage, params=params, headers=self.headers)
+        ).items
+
+    async def classify(self, text: str) -> CategoryPrediction:
+        body = ClassifyRequest(description=text).model_dump(mode="json")
+        return await call(
+            self.client, "POST", "/classify", CategoryPrediction, json=body, headers=self.headers, retry=True
+        )
