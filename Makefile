@@ -30,9 +30,10 @@ migrate: venv
 	$(PY) -m ticket_service migrate
 
 ## seed: fill DATABASE_URL with TICKETS realistic tickets (deterministic for a SEED)
-seed: venv
+## (seed, eval-classifier and retrain are the ticket service's offline tools: ticket_service_tools, dev pins)
+seed: dev-venv
 	$(PY) -m ticket_service migrate
-	$(PY) -m ticket_service seed --tickets $(TICKETS) --seed $(SEED)
+	$(PY) -m ticket_service_tools seed --tickets $(TICKETS) --seed $(SEED)
 
 lint: dev-venv
 	ruff check .
@@ -52,12 +53,12 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## eval-classifier: accuracy, precision/recall, per-language accuracy, confusion matrix and timing on the held-out split
-eval-classifier: venv
-	$(PY) -m ticket_service.classifier.evaluate
+eval-classifier: dev-venv
+	$(PY) -m ticket_service_tools eval-classifier
 
 ## retrain: retrain the category model from the data set plus the corrections in DATABASE_URL
-retrain: venv
-	$(PY) -m ticket_service.classifier.training retrain
+retrain: dev-venv
+	$(PY) -m ticket_service_tools retrain
 
 ## fuzz: long Schemathesis run against the four APIs on a throwaway PostgreSQL; prints the case counts
 ## (FUZZ_EXAMPLES positive and as many negative cases per operation; the bounded run is part of `make test`)
@@ -66,5 +67,6 @@ fuzz: dev-venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m tests.reliability.fuzz
 
 ## bench: seed a throwaway PostgreSQL (SCALE=10k|1m|10m), start the stack, measure it against the machine's limits
+## (also the category model's load time and prediction latency, which no test asserts)
 bench: dev-venv
 	$(PY) -m bench.run --scale $(SCALE)

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.classifier import LOAD_TARGET_SECONDS, PREDICT_TARGET_MS
+
 ORDER = ("10k", "100k", "1m", "10m")
 NOTES = Path(__file__).with_name("NOTES.md")
 
@@ -126,6 +128,17 @@ def targets(runs: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
                 (scale, "seeder ≥ 50,000 tickets/s into PostgreSQL (end to end, indexes included)",
                  f"{_f(rate)}/s (COPY phase {_f(copy)}/s)", _mark(rate >= 50_000))
             )  # fmt: skip
+        model = run.get("classifier")
+        if model:
+            load, p50 = model["load_cpu_seconds"], model["predict_cpu"]["p50_ms"]
+            rows.append(
+                (scale, f"category model loads (encoder + model) in ≤ {LOAD_TARGET_SECONDS:g} s of CPU",
+                 f"{_f(load)} s CPU ({_f(model['load_seconds'])} s wall)", _mark(load <= LOAD_TARGET_SECONDS))
+            )  # fmt: skip
+            rows.append(
+                (scale, f"category prediction p50 ≤ {PREDICT_TARGET_MS:g} ms of CPU per description",
+                 f"{_f(p50)} ms CPU ({_f(model['predict_wall']['p50_ms'])} ms wall)", _mark(p50 <= PREDICT_TARGET_MS))
+            )  # fmt: skip
         for name, memory in run.get("memory", {}).items():
             limit = 350 if name == "ticket_service" else 150
             # PSS summed over the service's processes: its real share of memory (RSS sums count shared pages twice).
@@ -213,6 +226,18 @@ def run_section(scale: str, run: dict[str, Any]) -> list[str]:
             f"{seeder['seconds']} s: **{seeder['tickets_per_second']:,} tickets/s end to end** "
             f"({seeder['rows_per_second']:,} rows/s); COPY phase alone {_f(seeder.get('copy_tickets_per_second'))} "
             f"tickets/s. Phases: {phases}. Indexes dropped and rebuilt: {seeder['rebuilt_indexes']}.",
+            "",
+        ]
+    model = run.get("classifier")
+    if model:
+        wall, cpu = model["predict_wall"], model["predict_cpu"]
+        lines += [
+            "#### Category model (fresh interpreter)",
+            "",
+            f"Imports {model['import_seconds']} s, load of encoder and shipped model {model['load_seconds']} s "
+            f"({model['load_cpu_seconds']} s CPU). Prediction of {model['predictions']} held-out descriptions, one at "
+            f"a time: p50 {_f(wall['p50_ms'])} ms, p95 {_f(wall['p95_ms'])} ms, p99 {_f(wall['p99_ms'])} ms, "
+            f"max {_f(wall['max_ms'])} ms (CPU p50 {_f(cpu['p50_ms'])} ms).",
             "",
         ]
     sql = run.get("physical", {}).get("sql", {})

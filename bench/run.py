@@ -8,7 +8,8 @@ Steps (each measurement after a warm-up; 1 client for latency, 32 for throughput
    reading one ticket by id and inserting one;
 3. the five services with their production settings (docker-compose.yml: 2 workers for the
    ticket service and the gateway, 1 for each analytics service), their endpoints and pages;
-4. each service's resident memory, then a 60 s load test of a realistic mix through the gateway.
+4. each service's resident memory, then a 60 s load test of a realistic mix through the gateway;
+5. the category model's cold load and prediction latency in a fresh interpreter (bench/classifier.py).
 Whatever is not there yet (a route that answers 404/405) is recorded as missing, not fatal.
 Results go to bench/results/<scale>.json, then bench/report.py rewrites bench/results/REPORT.md.
 """
@@ -36,11 +37,11 @@ import aiohttp
 import httpx
 import psycopg
 
-from bench import report
+from bench import classifier, report
 from bench.loadgen import measure, new_session, summarise
 from tests.support.services import ServiceProcess, free_port
 from ticket_service.database import migrate
-from ticket_service.seed import seed_database
+from ticket_service_tools.seed import seed_database
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -714,6 +715,8 @@ def main(argv: list[str] | None = None) -> None:
                 "phases": {k: round(v, 2) for k, v in seeded.phases.items()},
                 "rebuilt_indexes": seeded.rebuilt_indexes,
             }
+        log("category model: cold load and prediction latency")
+        results["classifier"] = classifier.measure_in_fresh_process()
         results["database"] = database_facts(url)
         log("physical limit: raw SQL")
         results["physical"]["sql"] = measure_sql(url, tickets, datetime.now(UTC), budget=config.single_seconds)

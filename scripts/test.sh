@@ -17,7 +17,8 @@ echo "==> ruff"
 ruff check . || status=1
 ruff format --check . || status=1
 echo "==> mypy (strict)"
-mypy campusdesk_common/campusdesk_common ticket_service/ticket_service analytics_open_service/analytics_open_service \
+mypy campusdesk_common/campusdesk_common ticket_service/ticket_service ticket_service/ticket_service_tools \
+    analytics_open_service/analytics_open_service \
     analytics_resolution_service/analytics_resolution_service analytics_category_service/analytics_category_service \
     web_gateway/web_gateway || status=1
 exit $status

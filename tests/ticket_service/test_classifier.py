@@ -1,9 +1,7 @@
-"""The data set and the trained category model: targets, speed, thread safety, persistence."""
+"""The data set and the trained category model: targets, thread safety, persistence."""
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from ticket_service.classifier import load_classifier
-from ticket_service.classifier.dataset import LANGUAGES, load_examples, normalise_key
 from ticket_service.classifier.embedding import SentenceEncoder
 from ticket_service.classifier.model import LABELS, CategoryModel
 from ticket_service.classifier.service import TrainedClassifier
 from ticket_service.classifier.storage import PACKAGED_MODEL, new_model_path, newest_model_path
 from ticket_service.settings import Settings
+from ticket_service_tools.classifier.dataset import LANGUAGES, load_examples, normalise_key
 
 
 @pytest.fixture(scope="module")
@@ -77,21 +75,13 @@ def test_predicts_the_category_of_the_problem_reported(classifier: TrainedClassi
     assert 1 / 3 < prediction.confidence <= 1
 
 
-def test_loads_in_under_two_seconds_and_predicts_in_under_ten_ms() -> None:
-    # CPU time of this process: the suite shares 2 cores with other test processes, and wall
-    # time then measures them (idle, wall time is ~0.9 s to load and ~2.5 ms to predict).
-    started = time.process_time()
-    encoder = SentenceEncoder()
-    model = CategoryModel.load(PACKAGED_MODEL)
-    assert time.process_time() - started < 2.0
-    classifier = TrainedClassifier(model, encoder)
-    texts = [e.text for e in load_examples(split="test")[:100]]
-    timings = []
-    for text in texts:
-        t0 = time.process_time()
-        classifier.predict(text)
-        timings.append(time.process_time() - t0)
-    assert statistics.median(timings) < 0.010
+def test_the_shipped_model_loads_into_a_fresh_encoder_and_predicts() -> None:
+    # How fast it loads and predicts is measured by `make bench` (bench/classifier.py), not asserted here.
+    classifier = TrainedClassifier(CategoryModel.load(PACKAGED_MODEL), SentenceEncoder())
+    examples = load_examples(split="test")[:20]
+    predictions = [classifier.predict(e.text) for e in examples]
+    assert [p.category for p in predictions] == [e.label for e in examples]
+    assert all(1 / 3 < p.confidence <= 1 for p in predictions)
 
 
 def test_predict_is_thread_safe(classifier: TrainedClassifier) -> None:

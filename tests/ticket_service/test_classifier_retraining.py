@@ -11,12 +11,12 @@ import pytest
 
 from ticket_service.classifier.embedding import shared_encoder
 from ticket_service.classifier.model import CategoryModel
-from ticket_service.classifier.retraining import Retrainer
+from ticket_service.classifier.retraining import Correction, Retrainer, read_corrections, retrain_with_corrections
 from ticket_service.classifier.service import TrainedClassifier
 from ticket_service.classifier.storage import PACKAGED_MODEL, newest_model_path
-from ticket_service.classifier.training import Correction, main, read_corrections, retrain_with_corrections
 from ticket_service.main import create_app
 from ticket_service.settings import Settings
+from ticket_service_tools.cli import main as tools
 
 # Lost property is handled by the services desk, but the shipped model files it under facility
 # management (it reads like "something left in a room"): a kind of ticket it gets wrong.
@@ -139,7 +139,7 @@ async def test_make_retrain_writes_a_model_the_next_start_uses(
         await correct(client, text, "services_complaints")
     assert [c.category for c in read_corrections(settings.database_url)] == ["services_complaints"] * 4
 
-    main(["retrain", "--database-url", settings.database_url, "--model-dir", settings.model_dir])
+    tools(["retrain", "--database-url", settings.database_url, "--model-dir", settings.model_dir])
     assert "(4 corrections)" in capsys.readouterr().out
     path = newest_model_path(settings)
     assert path != PACKAGED_MODEL

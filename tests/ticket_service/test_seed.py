@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from campusdesk_common.contracts.stats import histogram_bucket as bucket_of
 from tests.support import databases
 from ticket_service.database import sync_database_url
 from ticket_service.models import Message, ResolutionHistogram, ResolutionMonthly, Ticket, TicketEvent
-from ticket_service.rollups import bucket_of, opening_month
-from ticket_service.seed import seed_database
+from ticket_service.rollups import opening_month
+from ticket_service_tools.seed import seed_database
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 TICKETS = 3000

@@ -1,4 +1,7 @@
-"""`python -m ticket_service serve|migrate|seed`: run, migrate or fill the ticket service's database."""
+"""`python -m ticket_service serve|migrate`: run the ticket service, or migrate its database.
+
+Seeding, training and evaluating are offline tools: `python -m ticket_service_tools`.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,6 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="run the HTTP service (settings from the environment)")
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.add_argument("--database-url", default=None, help="defaults to DATABASE_URL or the local SQLite file")
-    seed = commands.add_parser("seed", help="fill the database with realistic tickets")
-    seed.add_argument("--tickets", type=int, required=True, help="how many tickets to create")
-    seed.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same data")
-    seed.add_argument("--database-url", default=None, help="defaults to DATABASE_URL or the local SQLite file")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -28,7 +27,3 @@ def main(argv: list[str] | None = None) -> None:
         from ticket_service.database import migrate as apply_migrations
 
         apply_migrations(args.database_url or settings.database_url)
-    elif args.command == "seed":
-        from ticket_service.seed import seed_database
-
-        seed_database(args.database_url or settings.database_url, tickets=args.tickets, seed=args.seed)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from campusdesk_common.vocabulary import Category, Role
+
 LANGUAGES = ("en", "it", "es", "fr", "de")
 # Most requests at an international university are in English.
 LANGUAGE_WEIGHTS = (0.56, 0.14, 0.10, 0.10, 0.10)
 
 # category -> language -> (problems with a {place}, places, optional extra sentences)
-_TEMPLATES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]] = {
+_TEMPLATES: dict[Category, dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]] = {
     "facility_management": {
         "en": (
             (
@@ -350,7 +352,7 @@ _TEMPLATES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[st
 }
 
 # language -> role -> message sentences
-_MESSAGES: dict[str, dict[str, tuple[str, ...]]] = {
+_MESSAGES: dict[str, dict[Role, tuple[str, ...]]] = {
     "en": {
         "user": (
             "Thank you, it works again.",
@@ -417,7 +419,7 @@ _MESSAGES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def description_pool(category: str, language: str, size: int, rng: np.random.Generator) -> list[str]:
+def description_pool(category: Category, language: str, size: int, rng: np.random.Generator) -> list[str]:
     """Up to `size` distinct descriptions of `category` in `language`."""
     problems, places, extras = _TEMPLATES[category][language]
     draws = size * 4
@@ -439,7 +441,7 @@ def description_pool(category: str, language: str, size: int, rng: np.random.Gen
     return list(pool)
 
 
-def message_pool(language: str, role: str, rng: np.random.Generator, size: int = 64) -> list[str]:
+def message_pool(language: str, role: Role, rng: np.random.Generator, size: int = 64) -> list[str]:
     """Up to `size` distinct message bodies written by `role` in `language`."""
     sentences = _MESSAGES[language][role]
     pool: dict[str, None] = dict.fromkeys(sentences)

@@ -1,13 +1,12 @@
 """The labelled ticket descriptions the classifier is trained and evaluated on.
 
-`python -m ticket_service.classifier.dataset` regenerates `data/tickets.jsonl`
-(text, label, language, split) from the vocabularies in `vocabulary.py`:
+`python -m ticket_service_tools build-dataset` regenerates `data/tickets.jsonl`
+(text, label, language, split) from the phrases in `phrases.py`:
 deterministic, deduplicated, with a held-out `test` split that training never sees.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import unicodedata
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campusdesk_common.vocabulary import CATEGORIES
-from ticket_service.classifier import vocabulary as vocab
+from ticket_service_tools.classifier import phrases
 
 DATA_DIR = Path(__file__).with_name("data")
 DATASET_PATH = DATA_DIR / "tickets.jsonl"
@@ -104,7 +103,7 @@ def add_noise(text: str, rng: random.Random) -> str:
 
 def _fill(template: str, language: str, rng: random.Random) -> str:
     room = rng.choice(("A101", "B12", "C3.04", "204", "1.17", "E-015", "G2"))
-    places = [place.replace("{room}", room) for place in vocab.PLACES[language]]
+    places = [place.replace("{room}", room) for place in phrases.PLACES[language]]
     return template.format(
         loc=rng.choice(places),
         loc2=rng.choice(places),
@@ -117,22 +116,22 @@ def _fill(template: str, language: str, rng: random.Random) -> str:
 
 def compose(label: str, language: str, rng: random.Random) -> str:
     """One ticket description: a problem, maybe with an opener, a detail and a closing line."""
-    problems = vocab.PROBLEMS[label][language]
+    problems = phrases.PROBLEMS[label][language]
     style = rng.random()
     if style < 0.18:  # terse, like a subject line
-        return _fill(rng.choice(vocab.SHORT[label][language]), language, rng)
+        return _fill(rng.choice(phrases.SHORT[label][language]), language, rng)
     parts: list[str] = []
     if rng.random() < 0.45:
-        parts.append(rng.choice(vocab.OPENERS[language]))
+        parts.append(rng.choice(phrases.OPENERS[language]))
     problem = _fill(rng.choice(problems), language, rng)
     parts.append(problem[0].upper() + problem[1:] if parts == [] or parts[-1].endswith((".", "!", "?")) else problem)
     extras = []
     if rng.random() < 0.5:
-        extras.append(rng.choice(vocab.DETAILS[label][language]))
+        extras.append(rng.choice(phrases.DETAILS[label][language]))
     if rng.random() < 0.4:
-        extras.append(rng.choice(vocab.IMPACTS[language]))
+        extras.append(rng.choice(phrases.IMPACTS[language]))
     if rng.random() < 0.4:
-        extras.append(rng.choice(vocab.CLOSERS[language]))
+        extras.append(rng.choice(phrases.CLOSERS[language]))
     if extras:
         # Most people end the sentence; some just keep typing.
         parts[-1] += rng.choice((".", ".", ".", "!", "", ","))
@@ -158,7 +157,7 @@ def generate(total: int = 1800, seed: int = 2026) -> list[Example]:
         return True
 
     # Hand-written cross-topic cases first: the labelling rules in action.
-    for label, language, text in vocab.TRICKY:
+    for label, language, text in phrases.TRICKY:
         add(text, label, language)
     for label in CATEGORIES:
         have = sum(1 for e in examples if e.label == label)
@@ -183,19 +182,3 @@ def summarise(examples: Iterable[Example]) -> str:
     lines = [f"{len(examples)} examples, {non_english:.0%} not in English; languages {dict(langs)}"]
     lines += [f"  {split:5} {label:20} {n}" for (split, label), n in sorted(by.items())]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Regenerate the classifier's labelled data set.")
-    parser.add_argument("--total", type=int, default=1800)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--output", type=Path, default=DATASET_PATH)
-    args = parser.parse_args(argv)
-    examples = generate(args.total, args.seed)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("".join(e.to_json() + "\n" for e in examples), encoding="utf-8")
-    print(summarise(examples))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""Vocabularies the data set generator composes ticket descriptions from.
+"""Phrases the data set generator composes ticket descriptions from (places, problems, openers...).
 
 Placeholders: {loc} {loc2} a campus place, {floor}, {room}, {days}, {n}.
 Problems name what is broken; places are deliberately shared by every category,

@@ -3,17 +3,16 @@ the confusion matrix and timing of a model on the held-out test split."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
 from collections import Counter
 from pathlib import Path
 
-from ticket_service.classifier.dataset import DATA_DIR, load_examples
 from ticket_service.classifier.embedding import SentenceEncoder
 from ticket_service.classifier.model import LABELS, CategoryModel
 from ticket_service.classifier.storage import PACKAGED_MODEL
+from ticket_service_tools.classifier.dataset import DATA_DIR, load_examples
 
 HANDWRITTEN = DATA_DIR / "handwritten.jsonl"
 
@@ -95,13 +94,3 @@ def _handwritten_check(model: CategoryModel, encoder: SentenceEncoder) -> list[s
     per_language = ", ".join(f"{lang} {right[lang]}/{n}" for lang, n in total.items())
     header = f"hand-written check (outside the templates, never trained on): {sum(right.values())}/{len(rows)} "
     return [header + f"= {sum(right.values()) / len(rows):.2%} ({per_language})", *lines]
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path, default=PACKAGED_MODEL, help="a model .npz (default: the shipped one)")
-    print(evaluate(parser.parse_args(argv).model))
-
-
-if __name__ == "__main__":
-    main()

@@ -43,11 +43,12 @@ import numpy.typing as npt
 import psycopg
 from tqdm import tqdm
 
-from campusdesk_common.vocabulary import CATEGORIES
+from campusdesk_common.contracts.stats import _LOG_RATIO  # one bucket rule
+from campusdesk_common.contracts.stats import histogram_bucket as bucket_of
+from campusdesk_common.vocabulary import CATEGORIES, ROLES, STATUSES, CategorySource, EventKind, Role, Status
 from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
-from ticket_service.rollups import _LOG_RATIO, bucket_of
-from ticket_service.seed_texts import LANGUAGE_WEIGHTS, LANGUAGES, description_pool, message_pool
+from ticket_service_tools.seed_texts import LANGUAGE_WEIGHTS, LANGUAGES, description_pool, message_pool
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -56,8 +57,9 @@ CHUNK = 50_000
 HISTORY_DAYS = 548  # 18 months
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
-STATUSES = ("open", "active", "closed")
-ROLES = ("user", "helpdesk")
+# Generated rows hold indexes into the vocabulary's tuples (STATUSES, CATEGORIES, ROLES).
+OPEN, ACTIVE, CLOSED = (STATUSES.index(status) for status in ("open", "active", "closed"))
+AUTO: CategorySource = "auto"
 CATEGORY_WEIGHTS = (0.30, 0.45, 0.25)
 # Median hours from opening to the first helpdesk action, and from then to closing.
 RESPONSE_MEDIAN_HOURS = 2.5
@@ -146,7 +148,7 @@ class _Rollups:
     histogram: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     def add(self, chunk: _Chunk) -> int:
-        closed = chunk.status == 2
+        closed = chunk.status == CLOSED
         if not closed.any():
             return 0
         opened = chunk.opened_us[closed]
@@ -248,16 +250,16 @@ class _Generator:
         active = opened + np.maximum(response.astype(np.int64), 1_000_000)
         active = np.minimum(active, opened + MAX_LIFETIME_US // 2)
         closed = np.minimum(active + np.maximum(resolution.astype(np.int64), 1_000_000), opened + MAX_LIFETIME_US)
-        status = np.where(closed <= self.now_us, 2, np.where(active <= self.now_us, 1, 0)).astype(np.int64)
+        status = np.where(closed <= self.now_us, CLOSED, np.where(active <= self.now_us, ACTIVE, OPEN)).astype(np.int64)
 
         # Threads: closed tickets had a conversation; the backlog has fewer messages yet.
-        mean_messages = np.asarray([0.4, 1.4, 1.7])[status]
-        message_count = np.minimum(rng.poisson(mean_messages) + (status == 2), 30).astype(np.int64)
+        mean_messages = np.asarray([0.4, 1.4, 1.7])[status]  # per status, in STATUSES order
+        message_count = np.minimum(rng.poisson(mean_messages) + (status == CLOSED), 30).astype(np.int64)
         m = int(message_count.sum())
         owner = np.repeat(np.arange(n, dtype=np.int64), message_count)
         thread_start = np.cumsum(message_count) - message_count
         thread_position = np.arange(m, dtype=np.int64) - thread_start[owner]
-        end = np.where(status == 2, closed, self.now_us)
+        end = np.where(status == CLOSED, closed, self.now_us)
         fraction = np.sort(owner + rng.random(m)) - owner  # sorted within each thread
         message_us = opened[owner] + (fraction * (end - opened)[owner]).astype(np.int64)
         first_role = (rng.random(n) < 0.65).astype(np.int64)  # 1: the helpdesk writes first
@@ -266,8 +268,8 @@ class _Generator:
         body_pick = self.body_offset[body_pool] + (rng.random(m) * self.body_size[body_pool]).astype(np.int64)
         message_body = list(map(self.bodies.__getitem__, body_pick.tolist()))
 
-        updated = np.where(status >= 1, active, opened)
-        updated = np.where(status == 2, closed, updated)
+        updated = np.where(status >= ACTIVE, active, opened)
+        updated = np.where(status == CLOSED, closed, updated)
         has_messages = message_count > 0
         last_message = np.zeros(n, dtype=np.int64)
         last_message[has_messages] = message_us[(thread_start + message_count - 1)[has_messages]]
@@ -320,10 +322,11 @@ def _timestamps(values: I64, *, sep: str = "T") -> list[str]:
     return list(text.tolist())
 
 
-_EVENT_KIND = ("created", "status_changed", "status_changed")
-_EVENT_ROLE = ("user", "helpdesk", "helpdesk")
-_EVENT_OLD: tuple[str | None, ...] = (None, "open", "active")
-_EVENT_NEW: tuple[str | None, ...] = (None, "active", "closed")
+# A ticket's history, step by step: reported by its user, then started and closed by the helpdesk.
+_EVENT_KIND: tuple[EventKind, ...] = ("created", "status_changed", "status_changed")
+_EVENT_ROLE: tuple[Role, ...] = ("user", "helpdesk", "helpdesk")
+_EVENT_OLD: tuple[Status | None, ...] = (None, "open", "active")
+_EVENT_NEW: tuple[Status | None, ...] = (None, "active", "closed")
 
 
 def _pick(values: tuple[Any, ...], index: I64) -> list[Any]:
@@ -334,13 +337,15 @@ def _ticket_columns(chunk: _Chunk, *, sep: str, null: Any) -> list[list[Any]]:
     n = len(chunk.ticket_id)
     closed = _timestamps(chunk.closed_us, sep=sep)
     if null is not None or sep != "T":
-        closed = [value if status == 2 else null for value, status in zip(closed, chunk.status.tolist(), strict=True)]
+        closed = [
+            value if status == CLOSED else null for value, status in zip(closed, chunk.status.tolist(), strict=True)
+        ]
     return [
         _strings(chunk.ticket_id),
         chunk.description,
         _pick(CATEGORIES, chunk.category),
         list(map(str, chunk.confidence.tolist())),
-        ["auto"] * n,
+        [AUTO] * n,
         _pick(STATUSES, chunk.status),
         _timestamps(chunk.opened_us, sep=sep),
         _timestamps(chunk.updated_us, sep=sep),
@@ -489,7 +494,7 @@ class _BinaryPayload:
     def __init__(self, generator: _Generator) -> None:
         self.descriptions = _Pool.of((text,) for text in generator.descriptions)
         self.bodies = _Pool.of((text,) for text in generator.bodies)
-        self.categories = _Pool.of((category, "auto") for category in CATEGORIES)
+        self.categories = _Pool.of((category, AUTO) for category in CATEGORIES)
         self.statuses = _Pool.of((status,) for status in STATUSES)
         self.roles = _Pool.of((role,) for role in ROLES)
         self.steps = _Pool.of(zip(_EVENT_KIND, _EVENT_ROLE, _EVENT_OLD, _EVENT_NEW, strict=True))
@@ -512,7 +517,7 @@ class _BinaryPayload:
                 numbers,
                 (self.categories, chunk.category),
                 (self.statuses, chunk.status),
-                _nullable(_timestamp(chunk.closed_us), chunk.status == 2),
+                _nullable(_timestamp(chunk.closed_us), chunk.status == CLOSED),
                 (self.descriptions, chunk.description_pick),
             ],
         )

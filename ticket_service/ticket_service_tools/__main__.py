@@ -1,0 +1,3 @@
+from ticket_service_tools.cli import main
+
+main()

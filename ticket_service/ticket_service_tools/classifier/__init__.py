@@ -1,0 +1,1 @@
+"""The category classifier's data set, its generator, offline training and evaluation."""
