@@ -6,13 +6,25 @@ checks identity: each registered operation's route declares the registry's class
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.routing import APIRoute
 
 from campusdesk_common.contracts import stats, tickets
 from campusdesk_common.contracts.registry import PROVIDERS
+from campusdesk_common.contracts.stats import (
+    ActiveCounts,
+    HistogramBin,
+    HourCount,
+    MonthResolutionFacts,
+    OpenTicketCounts,
+    ResolutionMonthly,
+)
+from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service.routes import classification, messages
 from ticket_service.routes import stats as stats_routes
 from ticket_service.routes import tickets as ticket_routes
+from ticket_service.routes.responses import many_cells_response
 
 ROUTE_MODULES = (classification, ticket_routes, messages, stats_routes)
 
@@ -34,3 +46,35 @@ def test_the_routes_define_no_models_of_their_own() -> None:
         for name, value in vars(module).items():
             if isinstance(value, type) and hasattr(value, "model_fields"):
                 assert value.__module__ in {tickets.__name__, stats.__name__}, (module.__name__, name)
+
+
+def test_the_fast_stats_serialisation_writes_what_the_contract_would() -> None:
+    start = datetime(2026, 3, 10, 10, 30, 0, 250_000, tzinfo=UTC)
+    answers = [
+        OpenTicketCounts(
+            since=start,
+            until=start + timedelta(days=3),
+            cells=[
+                HourCount(hour=datetime(2026, 3, 10, h, tzinfo=UTC), category=c, count=h + 1)
+                for h in range(24)
+                for c in CATEGORIES
+            ],
+        ),
+        ResolutionMonthly(
+            first="2026-01",
+            last="2026-03",
+            categories=list(CATEGORIES),
+            months=[
+                MonthResolutionFacts(
+                    month="2026-01",
+                    closed_count=3,
+                    total_resolution_seconds=seconds,
+                    histogram=[HistogramBin(bucket=0, count=1), HistogramBin(bucket=97, count=2)],
+                )
+                for seconds in (0.0, 0.1 + 0.2, 72000.25, 1e20, 123456789.123456)
+            ],
+        ),
+        ActiveCounts(active=dict.fromkeys(CATEGORIES, 7)),
+    ]
+    for answer in answers:
+        assert many_cells_response(answer).body == answer.model_dump_json().encode()

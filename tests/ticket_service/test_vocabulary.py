@@ -9,10 +9,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import ticket_service
 from campusdesk_common import vocabulary
+from ticket_service import models
 
-PACKAGE = Path(ticket_service.__file__).parent
+# Found from a module: the package itself may resolve as a namespace when run from the repository root.
+PACKAGE = Path(models.__file__).parent
 WORD_LISTS = {
     "status": set(vocabulary.STATUSES),
     "role": set(vocabulary.ROLES),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import orjson
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -18,6 +19,15 @@ def etag(version: int) -> str:
 def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """Serialise with pydantic-core directly: the model is valid already, FastAPI need not check it again."""
     return Response(model.model_dump_json(), status_code=status_code, headers=headers, media_type="application/json")
+
+
+def many_cells_response(model: BaseModel) -> Response:
+    """JSON of an answer with thousands of small cells (the `/stats` facts), the same bytes as `json_response`.
+
+    `model_dump_json` calls the contract's Python timestamp serialiser once per cell; orjson writes
+    the same ISO 8601 text ("+00:00") from the plain values several times faster.
+    """
+    return Response(orjson.dumps(model.model_dump()), media_type="application/json")
 
 
 def ticket_response(ticket: TicketRead) -> Response:

@@ -19,7 +19,7 @@ from campusdesk_common.problems import InvalidInput, problem_responses
 from campusdesk_common.vocabulary import CATEGORIES, Category
 from ticket_service import stats_queries
 from ticket_service.dependencies import ReadConnectionDep
-from ticket_service.routes.responses import json_response
+from ticket_service.routes.responses import many_cells_response
 
 
 def _iso_text_only(value: object) -> object:
@@ -67,7 +67,7 @@ async def open_ticket_counts(
     if since >= until:
         raise InvalidInput("`since` must be earlier than `until`.")
     cells = await stats_queries.open_ticket_cells(connection, since=since, until=until)
-    return json_response(OpenTicketCounts(since=since, until=until, cells=cells))
+    return many_cells_response(OpenTicketCounts(since=since, until=until, cells=cells))
 
 
 @router.get(
@@ -94,7 +94,7 @@ async def resolution_monthly(
         raise InvalidInput("`from` must not be after `to`.")
     categories = [c for c in CATEGORIES if category is None or c in category]
     months = await stats_queries.resolution_monthly(connection, first=first, last=last, categories=categories)
-    return json_response(ResolutionMonthly(first=first, last=last, categories=categories, months=months))
+    return many_cells_response(ResolutionMonthly(first=first, last=last, categories=categories, months=months))
 
 
 @router.get(
@@ -106,4 +106,4 @@ async def resolution_monthly(
 )
 async def active_ticket_counts(connection: ReadConnectionDep) -> Response:
     """Count active tickets per category."""
-    return json_response(ActiveCounts(active=await stats_queries.active_by_category(connection)))
+    return many_cells_response(ActiveCounts(active=await stats_queries.active_by_category(connection)))
