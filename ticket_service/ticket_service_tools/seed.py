@@ -43,8 +43,7 @@ import numpy.typing as npt
 import psycopg
 from tqdm import tqdm
 
-from campusdesk_common.contracts.stats import _LOG_RATIO  # one bucket rule
-from campusdesk_common.contracts.stats import histogram_bucket as bucket_of
+from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, histogram_bucket
 from campusdesk_common.vocabulary import CATEGORIES, ROLES, STATUSES, CategorySource, EventKind, Role, Status
 from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
@@ -175,12 +174,12 @@ def _month_name(months_since_epoch: int) -> str:
 
 
 def _buckets(seconds: F64) -> I64:
-    """`rollups.bucket_of` for an array, exact: values within rounding of a bucket edge are redone one by one."""
-    ratio = np.log(np.maximum(seconds, 0.0) + 1.0) / _LOG_RATIO
+    """`histogram_bucket` for an array, exact: values within rounding of a bucket edge are redone one by one."""
+    ratio = np.log(np.maximum(seconds, 0.0) + 1.0) / np.log(HISTOGRAM_RATIO)
     buckets = np.floor(ratio).astype(np.int64)
     near = np.abs(ratio - np.round(ratio)) < 1e-9
     for index in np.flatnonzero(near).tolist():
-        buckets[index] = bucket_of(float(seconds[index]))
+        buckets[index] = histogram_bucket(float(seconds[index]))
     return buckets
 
 
