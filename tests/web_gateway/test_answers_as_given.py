@@ -132,3 +132,19 @@ async def test_preview_shows_the_prediction_as_answered(user: Browser) -> None:
     assert '<strong class="category">Facility management</strong> <span class="small">(confidence 88%)</span>' in (
         response.text
     )
+
+
+async def test_a_message_to_a_closed_ticket_is_refused_inside_the_thread_fragment(
+    helpdesk: Browser, fake_tickets: FakeTicketService
+) -> None:
+    fake_tickets.add("Broken window", status="closed")
+    response = await helpdesk.client.post(
+        "/tickets/1/messages",
+        data={"body": "One more thing"},
+        headers={"HX-Request": "true", "HX-Target": "thread", "X-CSRF-Token": helpdesk.token},
+    )
+    assert response.status_code == 409
+    assert response.text.lstrip().startswith('<section id="thread"')
+    assert "That change is not possible now: The ticket is closed." in response.text
+    assert ">One more thing</textarea>" not in response.text  # a closed ticket shows no message form
+    assert fake_tickets.messages == []

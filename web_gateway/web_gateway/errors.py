@@ -105,7 +105,9 @@ async def upstream_problem_page(request: Request, exc: UpstreamProblem) -> Respo
         return await show_form_again(request, echo, exc.status, message=exc.detail, unavailable=True)
     if isinstance(exc, UpstreamRejected):
         return await show_form_again(request, echo, exc.status, field=echo.text_field, message=exc.detail)
-    return await show_form_again(request, echo, exc.status, message=_conflict_sentence(exc, echo))
+    # A message refused by the thread is said in the thread (htmx swaps only the thread in).
+    field = "body" if echo.text_field == "body" else None
+    return await show_form_again(request, echo, exc.status, field=field, message=_conflict_sentence(exc, echo))
 
 
 def install_page_error_handlers(app: FastAPI) -> None:
