@@ -87,7 +87,8 @@ def open_tickets_view(answer: OpenTickets) -> OpenTicketsView:
     ]
     unit = answer.period.unit.removesuffix("s") if answer.period.value == 1 else answer.period.unit
     period = f"{answer.period.value} {unit}"
-    caption = f"{answer.count} tickets in the last {period}, by {answer.bucket} of opening (UTC)."
+    tickets = "ticket" if answer.count == 1 else "tickets"
+    caption = f"{answer.count} {tickets} in the last {period}, by {answer.bucket} of opening (UTC)."
     chart = bar_chart("Tickets opened in the period and not yet closed", caption, "tickets", points)
     rows = [(_full_label(point.start, answer.bucket), point.count) for point in series]
     return OpenTicketsView(answer, period, caption, rows, chart)
