@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap-venv.sh dev
+# checkov lives in a venv of its own: its pins conflict with the dev lock (see that script).
+deploy/kubernetes/tools/checkov-venv.sh
 scripts/ensure-debian-packages.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
