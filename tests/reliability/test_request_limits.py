@@ -109,8 +109,9 @@ def test_a_huge_request_line_is_a_414(stack: Stack, name: str) -> None:
 def test_a_header_ending_across_two_reads_is_not_miscounted(stack: Stack) -> None:
     # The blank line that ends the head arrives split; the 40 KB body after it is not head.
     body = json.dumps({"description": "x" * 40_000}).encode()
-    head = b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r" % len(
-        body
+    head = (
+        b"POST /classify HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r" % len(body)
     )
     status, _, _ = exchange(address(stack, "ticket_service"), head, b"\n" + body)
     assert status != 431
