@@ -17,7 +17,7 @@ from campusdesk_common.health import ReadinessCheck, health_router
 from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.logging import configure_logging
 from campusdesk_common.middleware import BodySizeLimit
-from campusdesk_common.problems import ProblemDetail, install_problem_handlers
+from campusdesk_common.problems import ProblemDetail, install_problem_handlers, problem_responses
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
@@ -109,8 +109,13 @@ def _serve_api_docs(app: FastAPI, title: str) -> None:
         )
 
 
+# What every operation may answer before the app sees the request (campusdesk_common.http_limits).
+_SERVER_LIMIT_STATUSES = (408, 414, 431)
+
+
 def _document_problem_schema(app: FastAPI) -> None:
-    """Add ProblemDetail to the OpenAPI components so error responses can reference it."""
+    """Add ProblemDetail to the OpenAPI components so error responses can reference it, and
+    document on every operation the answers of the server's request limits."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -121,6 +126,16 @@ def _document_problem_schema(app: FastAPI) -> None:
         components.setdefault(
             "ProblemDetail", ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+        limits = {
+            str(status): {key: value for key, value in answer.items() if key != "model"}
+            for status, answer in problem_responses(*_SERVER_LIMIT_STATUSES).items()
+        }
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                if not isinstance(operation, dict):
+                    continue
+                for status, answer in limits.items():
+                    operation.setdefault("responses", {}).setdefault(status, answer)
         app.openapi_schema = schema
         return schema
 
