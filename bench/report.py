@@ -240,6 +240,7 @@ def run_section(scale: str, run: dict[str, Any]) -> list[str]:
             f"max {_f(wall['max_ms'])} ms (CPU p50 {_f(cpu['p50_ms'])} ms).",
             "",
         ]
+    lines += _long_reports(run.get("long_reports"))
     sql = run.get("physical", {}).get("sql", {})
     if sql:
         lines += [
@@ -303,6 +304,28 @@ def run_section(scale: str, run: dict[str, Any]) -> list[str]:
     if missing:
         lines += [f"Not measured in this run (not available yet): {', '.join(missing)}.", ""]
     return lines
+
+
+def _long_reports(sweep: dict[str, Any] | None) -> list[str]:
+    if not sweep:
+        return []
+    lines = [
+        f"#### Long reports against plain reads ({sweep['workers']} workers, {sweep['characters']:,}-character "
+        "reports, CJK and Latin alternating)",
+        "",
+        f"**{sweep['absorbed_concurrent_reports']} concurrent reports absorbed "
+        f"({sweep['absorbed_per_worker']:g} per worker)**: every report answered within the gateway's 1.5 s.",
+        "",
+        "| clients | reports/s | report p99 (ms) | read p50 (ms) | read p99 (ms) | read max (ms) | absorbed |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for level in sweep["levels"]:
+        lines.append(
+            f"| {level['clients']} | {level['reports_per_second']} | {_f(level['report_p99_ms'])} "
+            f"| {_f(level['read_p50_ms'])} | {_f(level['read_p99_ms'])} | {_f(level['read_max_ms'])} "
+            f"| {'yes' if level['absorbed'] else 'no'} |"
+        )
+    return [*lines, ""]
 
 
 def render(runs: dict[str, dict[str, Any]]) -> str:

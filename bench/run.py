@@ -9,7 +9,8 @@ Steps (each measurement after a warm-up; 1 client for latency, 32 for throughput
 3. the five services with their production settings (docker-compose.yml: 2 workers for the
    ticket service and the gateway, 1 for each analytics service), their endpoints and pages;
 4. each service's resident memory, then a 60 s load test of a realistic mix through the gateway;
-5. the category model's cold load and prediction latency in a fresh interpreter (bench/classifier.py).
+5. the category model's cold load and prediction latency in a fresh interpreter (bench/classifier.py);
+6. concurrent 5,000-character reports against plain reads (bench/long_reports.py).
 Whatever is not there yet (a route that answers 404/405) is recorded as missing, not fatal.
 Results go to bench/results/<scale>.json, then bench/report.py rewrites bench/results/REPORT.md.
 """
@@ -37,8 +38,9 @@ import aiohttp
 import httpx
 import psycopg
 
-from bench import classifier, report
+from bench import classifier, long_reports, report
 from bench.loadgen import measure, new_session, summarise
+from campusdesk_common.vocabulary import STATUSES
 from tests.support.services import ServiceProcess, free_port
 from ticket_service.database import migrate
 from ticket_service_tools.seed import seed_database
@@ -152,7 +154,7 @@ def database_facts(url: str) -> dict[str, Any]:
         "postgresql": version,
         "settings": settings,
         "sizes": sizes,
-        "status_counts": dict(zip(("open", "active", "closed"), counts or (), strict=False)),
+        "status_counts": dict(zip(STATUSES, counts or (), strict=False)),
     }
 
 
@@ -643,6 +645,9 @@ async def measure_stack(url: str, config: argparse.Namespace, tickets: int, resu
             state: dict[str, Any] = {"created": []}
             if ticket_base:
                 results["ticket_service"], state = await ticket_service_endpoints(ticket_base, config, tickets)
+            if ticket_base:
+                log("long reports: concurrent 5,000-character reports against plain reads")
+                results["long_reports"] = await long_reports.sweep(ticket_base, WORKERS["ticket_service"])
             results["analytics"] = await analytics_endpoints(services, config)
             if "web_gateway" in services:
                 results["gateway"], _ = await gateway_pages(services["web_gateway"].url, ticket_base, config, tickets)

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from campusdesk_common.problems import InvalidInput, ServiceUnavailable
 from campusdesk_common.vocabulary import Role
 from ticket_service import domain, repository
-from ticket_service.classifier import CategoryClassifier
+from ticket_service.classifier import CategoryClassifier, Prediction
+from ticket_service.classifier.workers import ModelWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,27 @@ async def _classifier(request: Request) -> CategoryClassifier:
 
 
 ClassifierDep = Annotated[CategoryClassifier, Depends(_classifier)]
+
+
+async def _model_workers(request: Request) -> ModelWorkers:
+    workers: ModelWorkers = request.app.state.model_workers
+    return workers
+
+
+ModelWorkersDep = Annotated[ModelWorkers, Depends(_model_workers)]
+Predict = Callable[[str], Awaitable[Prediction]]
+
+
+async def _predict(classifier: ClassifierDep, workers: ModelWorkersDep) -> Predict:
+    """The category of a text, worked out in the model threads while the event loop serves others."""
+
+    async def predict(text: str) -> Prediction:
+        return await workers.run(classifier.predict, text)
+
+    return predict
+
+
+PredictDep = Annotated[Predict, Depends(_predict)]
 
 
 class _DatabaseAccess:

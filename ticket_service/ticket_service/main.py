@@ -14,6 +14,7 @@ from campusdesk_common.logging import configure_logging
 from ticket_service.classifier import load_classifier
 from ticket_service.classifier.retraining import Retrainer
 from ticket_service.classifier.similarity import stop_similar_tickets
+from ticket_service.classifier.workers import ModelWorkers
 from ticket_service.database import create_engine
 from ticket_service.settings import Settings
 
@@ -29,12 +30,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = create_engine(
             settings.database_url, pool_size=settings.db_pool_size, statement_timeout=settings.db_statement_timeout
         )
+        app.state.model_workers = ModelWorkers(settings.model_threads)
         app.state.classifier = load_classifier(settings)
         app.state.retrainer = Retrainer(app.state.classifier, settings)
         try:
             yield
         finally:
             await stop_similar_tickets(app)
+            app.state.model_workers.shutdown()
             await app.state.engine.dispose()
 
     app = new_service_app(

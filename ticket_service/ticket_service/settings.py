@@ -26,5 +26,8 @@ class Settings(ServiceSettings):
     db_pool_size: int = 10
     # Seconds a statement may run before the request fails with a 503 instead of hanging.
     db_statement_timeout: float = 5.0
+    # Threads per worker process that embed and classify (never the event loop); more
+    # threads than cores per worker only queue the same CPU (classifier/workers.py).
+    model_threads: int = Field(default=1, ge=1, le=16)
     # Where retrained classifier models are written; empty means next to the SQLite file or ./var.
     model_dir: str = ""

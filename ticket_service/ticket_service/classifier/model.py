@@ -39,7 +39,7 @@ def normalise(text: str) -> str:
 
 def char_ngrams(text: str) -> list[int]:
     """Stable hashed ids of the character n-grams of a text (crc32, so ids survive restarts)."""
-    norm = normalise(text)[:2000]
+    norm = normalise(text[:4000])[:2000]  # normalising 5,000 characters to keep 2,000 is wasted work
     ids = []
     for n in NGRAM_SIZES:
         for i in range(len(norm) - n + 1):

@@ -72,6 +72,12 @@ class TrainedClassifier:
             while len(self._recent) > 2048:
                 self._recent.popitem(last=False)
 
+    def probabilities(self, text: str) -> tuple[CategoryModel, Vectors]:
+        """Every category's probability for `text`, and the model that gave them."""
+        model = self._model
+        vector = self.embed([text])
+        return model, model.probabilities(vector, [text])[0]
+
     def predict(self, text: str) -> Prediction:
         model = self._model
         vector = self.encoder.encode_one(text)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -35,11 +35,21 @@ logger = logging.getLogger(__name__)
 COMMIT_DELAY = timedelta(seconds=5)
 
 
+Embed = Callable[[list[str]], Vectors]
+# Runs `embed` off the event loop: the service passes its model threads (ModelWorkers.run).
+RunEmbed = Callable[[Embed, list[str]], Awaitable[Vectors]]
+
+
+async def _in_a_thread(embed: Embed, texts: list[str]) -> Vectors:
+    return await asyncio.to_thread(embed, texts)
+
+
 class SimilarTickets:
     """Slots of ticket embeddings; closed tickets leave the index on the next refresh."""
 
-    def __init__(self, embed: Callable[[list[str]], Vectors]) -> None:
+    def __init__(self, embed: Embed, run: RunEmbed = _in_a_thread) -> None:
         self._embed = embed
+        self._run = run
         self._vectors = np.zeros((1024, EMBEDDING_DIM), dtype=np.float32)
         self._ids: npt.NDArray[np.int64] = np.full(1024, -1, dtype=np.int64)
         self._slot_of: dict[int, int] = {}
@@ -79,7 +89,7 @@ class SimilarTickets:
                 if self._stopping:
                     return
                 part = rows[first : first + chunk]
-                vectors = await asyncio.to_thread(self._embed, [description for _, description in part])
+                vectors = await self._run(self._embed, [description for _, description in part])
                 for (ticket_id, description), vector in zip(part, vectors, strict=True):
                     self._put(ticket_id, description, vector)
             self._seen_before = started - COMMIT_DELAY
@@ -122,7 +132,7 @@ class SimilarTickets:
                 elif self._descriptions.get(ticket_id) != description:
                     to_embed.append((ticket_id, description))
             if to_embed:
-                vectors = await asyncio.to_thread(self._embed, [d for _, d in to_embed])
+                vectors = await self._run(self._embed, [d for _, d in to_embed])
                 for (ticket_id, description), vector in zip(to_embed, vectors, strict=True):
                     self._put(ticket_id, description, vector)
             self._seen_before = started - COMMIT_DELAY
@@ -169,10 +179,10 @@ class SimilarTickets:
 
 
 def similar_tickets(app: FastAPI, classifier: TrainedClassifier) -> SimilarTickets:
-    """The app's index, its background build started on first use."""
+    """The app's index, its background build started on first use (embedding in the model threads)."""
     index: SimilarTickets | None = getattr(app.state, "similar_tickets", None)
     if index is None:
-        index = app.state.similar_tickets = SimilarTickets(classifier.embed)
+        index = app.state.similar_tickets = SimilarTickets(classifier.embed, app.state.model_workers.run)
     index.start_build(app.state.engine)
     return index
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,7 +19,13 @@ from campusdesk_common.contracts.tickets import (
 from campusdesk_common.problems import ServiceUnavailable, problem_responses
 from ticket_service.classifier.service import TrainedClassifier
 from ticket_service.classifier.similarity import similar_tickets as similar_index
-from ticket_service.dependencies import ClassifierDep, ReadableTicketDep, ReadConnectionDep, RoleDep
+from ticket_service.dependencies import (
+    ClassifierDep,
+    ModelWorkersDep,
+    ReadableTicketDep,
+    ReadConnectionDep,
+    RoleDep,
+)
 from ticket_service.models import Ticket
 
 router = APIRouter(tags=["classification"])
@@ -34,14 +39,12 @@ def _trained(classifier: object) -> TrainedClassifier:
 
 @router.post("/classify", response_model=CategoryPrediction, responses=problem_responses(400, 413, 422, 503))
 async def classify(
-    payload: ClassifyRequest, role: RoleDep, classifier: ClassifierDep, request: Request
+    payload: ClassifyRequest, role: RoleDep, classifier: ClassifierDep, workers: ModelWorkersDep, request: Request
 ) -> CategoryPrediction:
     """Preview the category a description would get, without creating a ticket."""
     trained = _trained(classifier)
     similar_index(request.app, trained)  # someone is reporting: have possible duplicates ready
-    model = trained.model
-    vector = trained.embed([payload.description])
-    probabilities = model.probabilities(vector, [payload.description])[0]
+    model, probabilities = await workers.run(trained.probabilities, payload.description)
     best = int(probabilities.argmax())
     return CategoryPrediction(
         category=model.labels[best],
@@ -55,6 +58,7 @@ async def similar_tickets(
     request: Request,
     role: RoleDep,
     classifier: ClassifierDep,
+    workers: ModelWorkersDep,
     connection: ReadConnectionDep,
     q: Annotated[str, Query(min_length=1, max_length=5000, description="The text to compare, e.g. a draft.")],
     limit: Annotated[int, Query(ge=1, le=20, description="How many tickets, 1..20.")] = 3,
@@ -63,7 +67,8 @@ async def similar_tickets(
     trained = _trained(classifier)
     index = similar_index(request.app, trained)
     complete = await index.refresh(connection)
-    hits = index.search(trained.embed([q.strip() or q])[0], limit)
+    vectors = await workers.run(trained.embed, [q.strip() or q])
+    hits = index.search(vectors[0], limit)
     rows = await _tickets_by_id(connection, [ticket_id for ticket_id, _ in hits])
     items = [
         SimilarTicket(**rows[ticket_id], similarity=score)
@@ -86,9 +91,11 @@ async def _tickets_by_id(connection: Any, ids: list[int]) -> dict[int, dict[str,
     response_model=CategoryExplanation,
     responses=problem_responses(400, 404, 422, 503),
 )
-async def category_explanation(ticket: ReadableTicketDep, classifier: ClassifierDep) -> CategoryExplanation:
+async def category_explanation(
+    ticket: ReadableTicketDep, classifier: ClassifierDep, workers: ModelWorkersDep
+) -> CategoryExplanation:
     """Why a ticket has its category: nearest labelled examples and the words that weighed most."""
-    evidence = await asyncio.to_thread(_trained(classifier).explain, ticket["description"])
+    evidence = await workers.run(_trained(classifier).explain, ticket["description"])
     return CategoryExplanation(
         ticket_id=ticket["id"],
         category=ticket["category"],

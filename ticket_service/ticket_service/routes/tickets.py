@@ -12,9 +12,9 @@ from campusdesk_common.problems import problem_responses
 from campusdesk_common.vocabulary import Category, Status
 from ticket_service import domain, idempotency, service
 from ticket_service.dependencies import (
-    ClassifierDep,
     IdempotencyKeyDep,
     IfMatchDep,
+    PredictDep,
     ReadableTicketDep,
     ReadConnectionDep,
     RoleDep,
@@ -47,12 +47,12 @@ _SEARCH_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 async def create_ticket(
     payload: TicketCreate,
     role: RoleDep,
-    classifier: ClassifierDep,
+    predict: PredictDep,
     uow: UnitOfWorkDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Report a problem: the ticket opens with a category assigned from its description."""
-    prediction = classifier.predict(payload.description)  # before the transaction: it holds no lock meanwhile
+    prediction = await predict(payload.description)  # before the transaction: it holds no lock meanwhile
 
     async def create(connection: AsyncConnection) -> StoredResponse:
         ticket = await service.create_ticket(
@@ -103,13 +103,13 @@ async def update_ticket(
     changes: TicketUpdate,
     role: RoleDep,
     if_match: IfMatchDep,
-    classifier: ClassifierDep,
+    predict: PredictDep,
     request: Request,
     uow: UnitOfWorkDep,
 ) -> Response:
     """Change the description (`user`), or the status or category (`helpdesk`)."""
     new_text = changes.description if role == "user" else None
-    prediction = classifier.predict(new_text) if new_text is not None else None
+    prediction = await predict(new_text) if new_text is not None else None
     change = domain.RequestedChange(
         changes.description, changes.status, changes.category, *(prediction or (None, None))
     )
