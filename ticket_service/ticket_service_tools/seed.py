@@ -44,7 +44,16 @@ import psycopg
 from tqdm import tqdm
 
 from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, histogram_bucket
-from campusdesk_common.vocabulary import CATEGORIES, ROLES, STATUSES, CategorySource, EventKind, Role, Status
+from campusdesk_common.vocabulary import (
+    CATEGORIES,
+    NEXT_STATUS,
+    ROLES,
+    STATUSES,
+    CategorySource,
+    EventKind,
+    Role,
+    Status,
+)
 from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
 from ticket_service_tools.seed_texts import LANGUAGE_WEIGHTS, LANGUAGES, description_pool, message_pool
@@ -57,7 +66,7 @@ HISTORY_DAYS = 548  # 18 months
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 # Generated rows hold indexes into the vocabulary's tuples (STATUSES, CATEGORIES, ROLES).
-OPEN, ACTIVE, CLOSED = (STATUSES.index(status) for status in ("open", "active", "closed"))
+OPEN, ACTIVE, CLOSED = range(len(STATUSES))
 AUTO: CategorySource = "auto"
 CATEGORY_WEIGHTS = (0.30, 0.45, 0.25)
 # Median hours from opening to the first helpdesk action, and from then to closing.
@@ -175,7 +184,7 @@ def _month_name(months_since_epoch: int) -> str:
 
 def _buckets(seconds: F64) -> I64:
     """`histogram_bucket` for an array, exact: values within rounding of a bucket edge are redone one by one."""
-    ratio = np.log(np.maximum(seconds, 0.0) + 1.0) / np.log(HISTOGRAM_RATIO)
+    ratio = np.log(np.maximum(seconds, 0.0) + 1.0) / math.log(HISTOGRAM_RATIO)
     buckets = np.floor(ratio).astype(np.int64)
     near = np.abs(ratio - np.round(ratio)) < 1e-9
     for index in np.flatnonzero(near).tolist():
@@ -324,8 +333,8 @@ def _timestamps(values: I64, *, sep: str = "T") -> list[str]:
 # A ticket's history, step by step: reported by its user, then started and closed by the helpdesk.
 _EVENT_KIND: tuple[EventKind, ...] = ("created", "status_changed", "status_changed")
 _EVENT_ROLE: tuple[Role, ...] = ("user", "helpdesk", "helpdesk")
-_EVENT_OLD: tuple[Status | None, ...] = (None, "open", "active")
-_EVENT_NEW: tuple[Status | None, ...] = (None, "active", "closed")
+_EVENT_OLD: tuple[Status | None, ...] = (None, *NEXT_STATUS)
+_EVENT_NEW: tuple[Status | None, ...] = (None, *NEXT_STATUS.values())
 
 
 def _pick(values: tuple[Any, ...], index: I64) -> list[Any]:
