@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
-from campusdesk_common.vocabulary import CATEGORIES
+from campusdesk_common.vocabulary import CATEGORIES, NOT_CLOSED
 from web_gateway import labels
 from web_gateway.security import csrf_token, current_role
 
@@ -25,6 +25,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(
     CATEGORIES=CATEGORIES,
+    NOT_CLOSED=NOT_CLOSED,
     time_tag=labels.time_tag,
     new_submission_key=lambda: uuid.uuid4().hex,
 )
