@@ -16,18 +16,13 @@ import pytest
 
 from tests.reliability.harness import Stack, running_stack
 from tests.support import databases
+from tests.support.services import COMMANDS
 
 pytestmark = pytest.mark.slow
 
 # Short clocks so the slow-client cases end quickly; the sizes are the production defaults.
 LIMITS_ENV = {"CAMPUSDESK_REQUEST_HEAD_TIMEOUT": "1", "CAMPUSDESK_REQUEST_BODY_TIMEOUT": "1"}
-SERVICES = [
-    "ticket_service",
-    "analytics_open_service",
-    "analytics_resolution_service",
-    "analytics_category_service",
-    "web_gateway",
-]
+SERVICES = list(COMMANDS)
 
 
 @pytest.fixture(scope="module")
