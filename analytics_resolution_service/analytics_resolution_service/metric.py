@@ -60,6 +60,8 @@ def parse_range(first: str | None, last: str | None, now: datetime) -> list[str]
         raise InvalidInput(f"The range covers {end - start + 1} months; at most {MAX_MONTHS} months are allowed.")
     if start < _index("0001-01"):
         raise InvalidInput("The range would start before the year 0001; give a later to, or a from.")
+    if end > _index("9999-12"):
+        raise InvalidInput(f"The range would end in {_month(end)}, after 9999-12; give a to no later than 9999-12.")
     return [_month(i) for i in range(start, end + 1)]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from campusdesk_common.problems import InvalidInput, ServiceUnavailable
+from campusdesk_common.problems import BadRequest, InvalidInput, ServiceUnavailable
 from campusdesk_common.vocabulary import Role
 from ticket_service import domain, repository
 from ticket_service.classifier import CategoryClassifier, Prediction
@@ -65,8 +65,12 @@ class TicketRoute(APIRoute):
 
 
 async def _role(
+    request: Request,
     x_role: Annotated[str | None, Header(description="`user` or `helpdesk`; anything else is a 400.")] = None,
 ) -> Role:
+    # Two X-Role headers are ambiguous: a proxy may read the other one.
+    if len(request.headers.getlist("x-role")) > 1:
+        raise BadRequest("Send exactly one X-Role header.", slug="missing-or-unknown-role")
     return domain.parse_role(x_role)
 
 

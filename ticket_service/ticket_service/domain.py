@@ -100,7 +100,9 @@ def visible_statuses(role: str, requested: Iterable[Status] | None) -> frozenset
 def parse_if_match(header: str | None) -> list[int | None] | None:
     """The versions an If-Match header accepts (None in the list stands for `*`); None without the header.
 
-    Accepts `"3"`, `W/"3"`, bare `3` and comma-separated lists; anything unparsable matches nothing.
+    Accepts `"3"`, bare `3` and comma-separated lists. A weak tag (`W/"3"`) never matches a
+    write (RFC 9110 13.1.1 compares strongly), nor does any spelling this service never sends
+    (`"03"`); anything unparsable matches nothing.
     """
     if header is None:
         return None
@@ -110,8 +112,9 @@ def parse_if_match(header: str | None) -> list[int | None] | None:
         if tag == "*":
             accepted.append(None)
             continue
-        tag = tag.removeprefix("W/").strip('"')
-        if tag.isascii() and tag.isdigit() and len(tag) < 12:
+        if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+            tag = tag[1:-1]
+        if tag.isascii() and tag.isdigit() and len(tag) < 12 and tag == str(int(tag)):
             accepted.append(int(tag))
     return accepted
 

@@ -145,12 +145,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         moment = datetime.fromisoformat(updated_at)
         if moment.tzinfo is None or type(ticket_id) is not int or not 0 < ticket_id <= MAX_ID:
             raise ValueError("not a cursor")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # A moment at the edge of the calendar (0001-01-01+05:00) has no UTC equivalent.
+        moment = moment.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(
             "The cursor is not one this service issued; start again without a cursor and follow `next_cursor`.",
             slug="invalid-cursor",
         ) from None
-    return moment.astimezone(UTC), ticket_id
+    return moment, ticket_id
 
 
 async def list_tickets(
