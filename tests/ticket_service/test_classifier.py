@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from ticket_service.classifier import load_classifier
-from ticket_service.classifier.embedding import SentenceEncoder
+from ticket_service.classifier.embedding import SentenceEncoder, shared_encoder
 from ticket_service.classifier.model import LABELS, CategoryModel
 from ticket_service.classifier.service import TrainedClassifier
-from ticket_service.classifier.storage import PACKAGED_MODEL, new_model_path, newest_model_path
-from ticket_service.settings import Settings
+from ticket_service.classifier.storage import PACKAGED_MODEL, ModelStore
+from ticket_service.models import CategoryModelVersion
 from ticket_service_tools.classifier.dataset import LANGUAGES, load_examples, normalise_key
 
 
 @pytest.fixture(scope="module")
-def classifier(tmp_path_factory: pytest.TempPathFactory) -> TrainedClassifier:
-    loaded = load_classifier(Settings(model_dir=str(tmp_path_factory.mktemp("models"))))
-    assert isinstance(loaded, TrainedClassifier)
-    return loaded
+def classifier() -> TrainedClassifier:
+    return TrainedClassifier(CategoryModel.load(PACKAGED_MODEL), shared_encoder())
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[ModelStore]:
+    models = ModelStore(database_url)
+    yield models
+    models.dispose()
 
 
 def test_data_set_is_large_balanced_multilingual_and_split() -> None:
@@ -114,18 +122,28 @@ def test_saved_model_loads_with_the_same_predictions(classifier: TrainedClassifi
     assert again.trained_at == classifier.model.trained_at
 
 
-def test_newest_retrained_model_wins_over_the_packaged_one(tmp_path: Path) -> None:
-    settings = Settings(model_dir=str(tmp_path))
-    assert newest_model_path(settings) == PACKAGED_MODEL
-    first, second = new_model_path(settings), new_model_path(settings)
-    first.write_bytes(b"")
-    second.write_bytes(b"")
-    assert newest_model_path(settings) == max(first, second)
+def test_the_shipped_model_is_version_1_and_the_newest_version_wins(store: ModelStore) -> None:
+    first = load_classifier(store)
+    assert isinstance(first, TrainedClassifier)
+    assert first.model.version == 1
+    store.ensure_first_version()  # again, as a second process would: still one version
+    assert store.newest_version() == 1
+    retrained = CategoryModel.load(PACKAGED_MODEL)
+    retrained.corrections = 3
+    assert store.save(retrained) == 2
+    newest = load_classifier(store)
+    assert isinstance(newest, TrainedClassifier)
+    assert (newest.model.version, newest.model.corrections) == (2, 3)
 
 
-def test_a_broken_model_falls_back_to_keyword_rules(tmp_path: Path) -> None:
-    settings = Settings(model_dir=str(tmp_path))
-    new_model_path(settings).write_bytes(b"not a model")
-    fallback = load_classifier(settings)
+def test_a_broken_model_falls_back_to_keyword_rules(store: ModelStore) -> None:
+    store.ensure_first_version()
+    with store.engine.begin() as connection:
+        connection.execute(
+            insert(CategoryModelVersion).values(
+                version=2, trained_at=datetime.now(UTC), corrections=0, weights=b"not a model"
+            )
+        )
+    fallback = load_classifier(store)
     assert not isinstance(fallback, TrainedClassifier)
     assert fallback.predict("wifi down").category == "technical_it"

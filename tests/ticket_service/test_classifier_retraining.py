@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +12,7 @@ from ticket_service.classifier.embedding import shared_encoder
 from ticket_service.classifier.model import CategoryModel
 from ticket_service.classifier.retraining import Correction, Retrainer, read_corrections, retrain_with_corrections
 from ticket_service.classifier.service import TrainedClassifier
-from ticket_service.classifier.storage import PACKAGED_MODEL, newest_model_path
+from ticket_service.classifier.storage import PACKAGED_MODEL, ModelStore
 from ticket_service.main import create_app
 from ticket_service.settings import Settings
 from ticket_service_tools.cli import main as tools
@@ -79,9 +78,9 @@ def test_retraining_twice_does_not_stack_corrections(base_model: CategoryModel) 
 
 
 @pytest.fixture
-async def service(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
-    """The ticket service with its own model directory."""
-    settings = Settings(database_url=database_url, model_dir=str(tmp_path / "models"))
+async def service(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+    """The ticket service in-process; its models live in its database."""
+    settings = Settings(database_url=database_url)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ticket-service") as c:
@@ -106,6 +105,7 @@ async def test_the_service_retrains_in_the_background_after_20_corrections(
     classifier: TrainedClassifier = app.state.classifier
     retrainer: Retrainer = app.state.retrainer
     shipped = classifier.model
+    assert shipped.version == 1
     assert retrainer.corrections_per_retrain == 20
 
     texts = LOST_PROPERTY_CORRECTED * 2
@@ -121,27 +121,35 @@ async def test_the_service_retrains_in_the_background_after_20_corrections(
     await asyncio.wait_for(retrainer.wait_idle(), timeout=60)
 
     assert classifier.model is not shipped
-    assert classifier.model.corrections == 20
-    assert classifier.model_path == newest_model_path(settings)
-    assert classifier.model_path is not None and classifier.model_path.parent == Path(settings.model_dir)
+    assert (classifier.model.version, classifier.model.corrections) == (2, 20)
+    store = ModelStore(settings.database_url)
+    try:
+        assert store.newest_version() == 2
+    finally:
+        store.dispose()
     for text in LOST_PROPERTY_UNSEEN:
         preview = await client.post("/classify", json={"description": text}, headers={"X-Role": "user"})
         assert preview.json()["category"] == "services_complaints", text
+        assert preview.json()["model_version"] == 2
     created = await client.post("/tickets", json={"description": LOST_PROPERTY_UNSEEN[0]}, headers={"X-Role": "user"})
     assert created.json()["category"] == "services_complaints"
+    explained = await client.get(f"/tickets/{created.json()['id']}/category-explanation", headers={"X-Role": "user"})
+    assert explained.json()["model_version"] == 2
 
 
-async def test_make_retrain_writes_a_model_the_next_start_uses(
+async def test_make_retrain_stores_a_version_the_next_start_uses(
     service: tuple[httpx.AsyncClient, Settings], capsys: pytest.CaptureFixture[str]
 ) -> None:
     client, settings = service
     for text in LOST_PROPERTY_CORRECTED[:4]:
         await correct(client, text, "services_complaints")
-    assert [c.category for c in read_corrections(settings.database_url)] == ["services_complaints"] * 4
-
-    tools(["retrain", "--database-url", settings.database_url, "--model-dir", settings.model_dir])
-    assert "(4 corrections)" in capsys.readouterr().out
-    path = newest_model_path(settings)
-    assert path != PACKAGED_MODEL
-    assert CategoryModel.load(path).corrections == 4
-    assert TrainedClassifier.load(settings).model_path == path
+    store = ModelStore(settings.database_url)
+    try:
+        assert [c.category for c in read_corrections(store.engine)] == ["services_complaints"] * 4
+        tools(["retrain", "--database-url", settings.database_url])
+        assert "(4 corrections) -> version 2" in capsys.readouterr().out
+        assert store.newest_version() == 2
+        assert store.load().corrections == 4
+        assert TrainedClassifier.load(store).model.version == 2
+    finally:
+        store.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,8 @@ from campusdesk_common.logging import configure_logging
 from ticket_service.classifier import load_classifier
 from ticket_service.classifier.retraining import Retrainer
 from ticket_service.classifier.similarity import stop_similar_tickets
+from ticket_service.classifier.storage import ModelStore
+from ticket_service.classifier.watcher import ModelWatcher
 from ticket_service.classifier.workers import ModelWorkers
 from ticket_service.database import create_engine
 from ticket_service.settings import Settings
@@ -31,13 +34,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url, pool_size=settings.db_pool_size, statement_timeout=settings.db_statement_timeout
         )
         app.state.model_workers = ModelWorkers(settings.model_threads)
-        app.state.classifier = load_classifier(settings)
-        app.state.retrainer = Retrainer(app.state.classifier, settings)
+        store = app.state.model_store = ModelStore(settings.database_url)
+        app.state.classifier = await asyncio.to_thread(load_classifier, store)
+        app.state.retrainer = Retrainer(app.state.classifier, store)
+        watcher = ModelWatcher(store, lambda: app.state.classifier, lambda new: setattr(app.state, "classifier", new))
+        watcher.start()
         try:
             yield
         finally:
+            await watcher.stop()
             await stop_similar_tickets(app)
             app.state.model_workers.shutdown()
+            store.dispose()
             await app.state.engine.dispose()
 
     app = new_service_app(

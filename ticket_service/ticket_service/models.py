@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -246,3 +247,28 @@ class ActiveCounts(Base):
     count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
     __table_args__ = (CheckConstraint(_in("category", CATEGORIES), name="category_valid"),)
+
+
+class CategoryModelVersion(Base):
+    """A trained category model: every process uses the newest version (classifier/storage.py)."""
+
+    __tablename__ = "category_models"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint("corrections >= 0", name="corrections"),
+    )
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    corrections: Mapped[int] = mapped_column(Integer)  # helpdesk corrections it learned from
+    weights: Mapped[bytes] = mapped_column(LargeBinary)  # the model as the bytes of an .npz file
+
+
+class CategoryModelTraining(Base):
+    """One row: how many corrections the last claimed retraining covered (one claim per 20)."""
+
+    __tablename__ = "category_model_training"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    claimed_corrections: Mapped[int] = mapped_column(Integer)

@@ -29,5 +29,3 @@ class Settings(ServiceSettings):
     # Threads per worker process that embed and classify (never the event loop); more
     # threads than cores per worker only queue the same CPU (classifier/workers.py).
     model_threads: int = Field(default=1, ge=1, le=16)
-    # Where retrained classifier models are written; empty means next to the SQLite file or ./var.
-    model_dir: str = ""

@@ -28,7 +28,6 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, default=PACKAGED_MODEL, help="a model .npz (default: the shipped one)")
     retrain = commands.add_parser("retrain", help="retrain from the shipped model plus the corrections in a database")
     retrain.add_argument("--database-url", default=None, help=DATABASE_URL_HELP)
-    retrain.add_argument("--model-dir", default=None, help="where the service looks for retrained models")
     commands.add_parser("train-model", help=f"train the shipped model ({PACKAGED_MODEL.name}) from the data set")
     dataset = commands.add_parser("build-dataset", help="regenerate the classifier's labelled data set")
     dataset.add_argument("--total", type=int, default=1800)
@@ -50,10 +49,17 @@ def main(argv: list[str] | None = None) -> None:
         print(evaluate(args.model))
     elif args.command == "retrain":
         from ticket_service.classifier.retraining import retrain
+        from ticket_service.classifier.storage import ModelStore
 
-        overrides = {k: v for k, v in (("database_url", args.database_url), ("model_dir", args.model_dir)) if v}
-        model, path = retrain(Settings(**overrides))
-        print(f"trained on {len(model.example_texts)} examples ({model.corrections} corrections) -> {path}")
+        store = ModelStore(args.database_url or Settings().database_url)
+        try:
+            model = retrain(store)
+        finally:
+            store.dispose()
+        print(
+            f"trained on {len(model.example_texts)} examples ({model.corrections} corrections) "
+            f"-> version {model.version}"
+        )
         print(f"took {time.perf_counter() - started:.1f} s")
     elif args.command == "train-model":
         from ticket_service_tools.classifier.training import build_packaged_model

@@ -185,6 +185,7 @@ class CategoryPrediction(BaseModel):
     category: Category
     confidence: Probability = Field(description="The model's probability of `category`, 0..1.")
     probabilities: dict[Category, Probability] = Field(description="Every category's probability.")
+    model_version: int = Field(default=1, ge=1, description="The version of the category model that answered.")
 
 
 class LabelledExample(BaseModel):
@@ -215,6 +216,7 @@ class CategoryExplanation(BaseModel):
     nearest_examples: list[LabelledExample] = Field(description="The labelled examples closest in meaning.")
     influential_words: list[WeighingWord] = Field(description="The words that weighed most for the prediction.")
     model_trained_at: Timestamp
+    model_version: int = Field(default=1, ge=1, description="The version of the category model that explained.")
 
 
 class SimilarTicket(BaseModel):

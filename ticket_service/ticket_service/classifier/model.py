@@ -7,6 +7,7 @@ numpy, and a trained model is one small `.npz` file.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 import zlib
@@ -97,6 +98,7 @@ class CategoryModel:
     trained_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     corrections: int = 0
     labels: tuple[str, ...] = LABELS
+    version: int = 0  # its version in the database (classifier/storage.py); 0 until stored
 
     # ---------- features and scores ----------
     def features(self, vectors: Matrix, texts: list[str]) -> Matrix:
@@ -120,8 +122,14 @@ class CategoryModel:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
+        tmp.write_bytes(self.to_bytes())
+        tmp.replace(path)  # readers never see a half-written model
+
+    def to_bytes(self) -> bytes:
+        """The model as an .npz file (what the database stores)."""
+        buffer = io.BytesIO()
         np.savez_compressed(
-            tmp,
+            buffer,
             weights=self.weights,
             bias=self.bias,
             labels=np.array(self.labels),
@@ -142,10 +150,16 @@ class CategoryModel:
             trained_at=np.array(self.trained_at.isoformat()),
             corrections=np.array(self.corrections),
         )
-        tmp.replace(path)  # readers never see a half-written model
+        return buffer.getvalue()
 
     @classmethod
-    def load(cls, path: Path) -> CategoryModel:
+    def from_bytes(cls, data: bytes, version: int = 0) -> CategoryModel:
+        model = cls.load(io.BytesIO(data))
+        model.version = version
+        return model
+
+    @classmethod
+    def load(cls, path: Path | io.BytesIO) -> CategoryModel:
         with np.load(path, allow_pickle=False) as z:
             h = z["hyper"]
             return cls(

@@ -1,10 +1,12 @@
 """Retraining the classifier from helpdesk corrections while the service keeps answering.
 
-After every `corrections_per_retrain` committed corrections, a background task
-trains a new model in a worker thread (the event loop stays free), writes it to
-the model directory and swaps it into the running classifier. The fitting starts
-from the examples stored in the shipped model, so the service needs no data set
-(`make retrain` runs the same `retrain` from the tools package).
+Corrections are rows in the database, so every process counts the same ones: after each
+committed correction a process tries to claim a retraining (`ModelStore.claim_retraining`:
+due every 20 corrections, claimed by exactly one process of all replicas). The claimant
+trains in a worker thread (the event loop stays free) from the examples of version 1 (the
+shipped model) plus every correction, and stores the result as the next version; every
+process, the claimant included, then switches to it (classifier/watcher.py).
+`make retrain` runs the same `retrain` from the tools package.
 """
 
 from __future__ import annotations
@@ -12,23 +14,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, select
 
 from ticket_service.classifier import CategoryClassifier
 from ticket_service.classifier.embedding import SentenceEncoder, shared_encoder
 from ticket_service.classifier.model import CategoryModel, TrainingSet, train
-from ticket_service.classifier.storage import PACKAGED_MODEL, new_model_path
-from ticket_service.database import sync_database_url
+from ticket_service.classifier.storage import ModelStore
 from ticket_service.models import CategoryCorrection
-from ticket_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 # A helpdesk correction is a deliberate, verified label: it outweighs a generated example.
 CORRECTION_WEIGHT = 4.0
+CORRECTIONS_PER_RETRAIN = 20
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,14 @@ class Correction:
     category: str
 
 
-def read_corrections(database_url: str) -> list[Correction]:
+def read_corrections(engine: Engine) -> list[Correction]:
     """Every ticket's latest helpdesk correction (a ticket corrected twice counts once)."""
-    engine = create_engine(sync_database_url(database_url))
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(
-                    CategoryCorrection.ticket_id, CategoryCorrection.description, CategoryCorrection.corrected_category
-                ).order_by(CategoryCorrection.at, CategoryCorrection.id)
-            ).all()
-    finally:
-        engine.dispose()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                CategoryCorrection.ticket_id, CategoryCorrection.description, CategoryCorrection.corrected_category
+            ).order_by(CategoryCorrection.at, CategoryCorrection.id)
+        ).all()
     latest = {ticket_id: Correction(description, category) for ticket_id, description, category in rows}
     return list(latest.values())
 
@@ -65,64 +61,58 @@ def retrain_with_corrections(
     return train(TrainingSet(texts, labels, vectors, weights), base.hyper, corrections=len(corrections))
 
 
-def retrain(settings: Settings, encoder: SentenceEncoder | None = None) -> tuple[CategoryModel, Path]:
-    """Read the corrections in the database, train, and write a new model to the model directory."""
-    corrections = read_corrections(settings.database_url)
-    model = retrain_with_corrections(CategoryModel.load(PACKAGED_MODEL), corrections, encoder or shared_encoder())
-    path = new_model_path(settings)
-    model.save(path)
-    return model, path
+def retrain(store: ModelStore, encoder: SentenceEncoder | None = None) -> CategoryModel:
+    """Train on version 1's examples and every correction; store the result as the next version."""
+    store.ensure_first_version()
+    corrections = read_corrections(store.engine)
+    model = retrain_with_corrections(store.load(1), corrections, encoder or shared_encoder())
+    store.save(model)
+    return model
 
 
 class Retrainer:
-    """Told about every committed category correction; retrains after enough of them."""
+    """Told about every committed category correction; claims and runs the retrainings due."""
 
     def __init__(
         self,
         classifier: CategoryClassifier | None = None,
-        settings: Settings | None = None,
-        corrections_per_retrain: int = 20,
+        store: ModelStore | None = None,
+        corrections_per_retrain: int = CORRECTIONS_PER_RETRAIN,
     ) -> None:
         self.classifier = classifier
-        self.settings = settings
+        self.store = store
         self.corrections_per_retrain = corrections_per_retrain
-        self.pending_corrections = 0
         self.retrain_count = 0
         self._task: asyncio.Task[None] | None = None
 
     async def correction_recorded(self) -> None:
         """Called by the ticket routes after a helpdesk correction has been committed."""
-        self.pending_corrections += 1
-        self._maybe_start()
-
-    def _maybe_start(self) -> None:
-        from ticket_service.classifier.service import TrainedClassifier
-
-        if not isinstance(self.classifier, TrainedClassifier) or self.settings is None:
-            return  # keyword rules do not learn
-        if self.pending_corrections < self.corrections_per_retrain or self.running:
-            return
-        self.pending_corrections = 0
-        self._task = asyncio.create_task(self._retrain(self.classifier, self.settings), name="retrain-classifier")
+        if self.store is None or self.running:
+            return  # a retraining in progress claims again when it ends
+        claimed = await asyncio.to_thread(self.store.claim_retraining, self.corrections_per_retrain)
+        if claimed is not None:
+            self._task = asyncio.create_task(self._retrain(self.store), name="retrain-classifier")
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def _retrain(self, classifier: object, settings: Settings) -> None:
+    async def _retrain(self, store: ModelStore) -> None:
         from ticket_service.classifier.service import TrainedClassifier
 
-        assert isinstance(classifier, TrainedClassifier)
+        classifier = self.classifier
+        encoder = classifier.encoder if isinstance(classifier, TrainedClassifier) else None
         try:
-            model, path = await asyncio.to_thread(retrain, settings, classifier.encoder)
+            model = await asyncio.to_thread(retrain, store, encoder)
         except Exception:  # a failed retrain keeps the current model; the next 20 corrections try again
             logger.exception("retraining the category model failed")
             return
-        classifier.swap(model, path)
+        if isinstance(classifier, TrainedClassifier) and model.version > classifier.model.version:
+            classifier.swap(model)  # the other processes switch through their watchers
         self.retrain_count += 1
+        logger.info("category model version %d trained with %d corrections", model.version, model.corrections)
         self._task = None
-        logger.info("category model retrained with %d corrections -> %s", model.corrections, path)
-        self._maybe_start()  # corrections that arrived meanwhile
+        await self.correction_recorded()  # corrections that arrived meanwhile
 
     async def wait_idle(self) -> None:
         """Wait for a retraining in progress (tests, shutdown)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,8 +12,7 @@ import numpy as np
 from ticket_service.classifier import Prediction
 from ticket_service.classifier.embedding import SentenceEncoder, Vectors, shared_encoder
 from ticket_service.classifier.model import CategoryModel, word_influence
-from ticket_service.classifier.storage import newest_model_path
-from ticket_service.settings import Settings
+from ticket_service.classifier.storage import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -27,28 +25,27 @@ class TrainedClassifier:
     not encode a new ticket's description a second time.
     """
 
-    def __init__(self, model: CategoryModel, encoder: SentenceEncoder, model_path: Path | None = None) -> None:
+    def __init__(self, model: CategoryModel, encoder: SentenceEncoder) -> None:
         self._model = model
-        self.model_path = model_path
         self.encoder = encoder
         self._recent: OrderedDict[str, Vectors] = OrderedDict()
         self._recent_lock = threading.Lock()
 
     @classmethod
-    def load(cls, settings: Settings) -> TrainedClassifier:
-        path = newest_model_path(settings)
-        model = CategoryModel.load(path)
-        logger.info("category model loaded from %s (trained %s)", path, model.trained_at.isoformat())
-        return cls(model, shared_encoder(), path)
+    def load(cls, store: ModelStore) -> TrainedClassifier:
+        """The newest version in the database (the shipped model is stored as version 1 first)."""
+        store.ensure_first_version()
+        model = store.load()
+        logger.info("category model version %d loaded (trained %s)", model.version, model.trained_at.isoformat())
+        return cls(model, shared_encoder())
 
     @property
     def model(self) -> CategoryModel:
         return self._model
 
-    def swap(self, model: CategoryModel, path: Path | None = None) -> None:
+    def swap(self, model: CategoryModel) -> None:
         """Use `model` from now on (requests in flight finish with the old one)."""
         self._model = model
-        self.model_path = path
 
     def embed(self, texts: list[str]) -> Vectors:
         """Embeddings of `texts`, reusing those computed recently."""
@@ -103,4 +100,5 @@ class TrainedClassifier:
                 for w, weight in word_influence(model, self.encoder, text, prediction.category, words)
             ],
             "model_trained_at": model.trained_at,
+            "model_version": model.version,
         }

@@ -50,6 +50,7 @@ async def classify(
         category=model.labels[best],
         confidence=round(float(probabilities[best]), 4),
         probabilities={label: round(float(p), 4) for label, p in zip(model.labels, probabilities, strict=True)},
+        model_version=model.version,
     )
 
 
@@ -107,4 +108,5 @@ async def category_explanation(
         nearest_examples=[LabelledExample(**e) for e in evidence["nearest_examples"]],
         influential_words=[WeighingWord(**w) for w in evidence["influential_words"]],
         model_trained_at=evidence["model_trained_at"],
+        model_version=evidence["model_version"],
     )
