@@ -53,7 +53,8 @@ def test_a_user_never_sees_closed_tickets() -> None:
 def test_if_match_parsing_and_checking() -> None:
     assert domain.parse_if_match(None) is None
     assert domain.parse_if_match('"3"') == [3]
-    assert domain.parse_if_match('W/"3", "4"') == [3, 4]
+    assert domain.parse_if_match('W/"3", "4"') == [4]  # a weak tag never matches a write
+    assert domain.parse_if_match('"03"') == []
     assert domain.parse_if_match("3") == [3]
     assert domain.parse_if_match("*") == [None]
     assert domain.parse_if_match('"abc"') == []
