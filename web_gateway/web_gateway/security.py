@@ -13,10 +13,10 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campusdesk_common.vocabulary import ROLES, Role
@@ -113,7 +113,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         new_cookie: str | None = None
-        if f"{CSRF_COOKIE}=".encode() not in _cookie_header(scope):
+        # Parsed as cookies: `old_campusdesk_csrf=…` or an empty `campusdesk_csrf=` is not our cookie.
+        if not cookie_parser(_cookie_header(scope)).get(CSRF_COOKIE):
             new_cookie = secrets.token_urlsafe(32)
             scope.setdefault("state", {})["csrf_cookie"] = new_cookie
         path: str = scope.get("path", "")
@@ -126,6 +127,8 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
+                if "location" in headers:
+                    headers["Location"] = relative_location(headers["location"])
                 if new_cookie is not None:
                     headers.append(
                         "Set-Cookie",
@@ -136,11 +139,22 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _cookie_header(scope: Scope) -> bytes:
-    for name, value in scope.get("headers", []):
-        if name == b"cookie":
-            return bytes(value)
-    return b""
+def _cookie_header(scope: Scope) -> str:
+    # Several Cookie headers (HTTP/2 may split them) are one list of cookies.
+    values = [bytes(value).decode("latin-1") for name, value in scope.get("headers", []) if name == b"cookie"]
+    return "; ".join(values)
+
+
+def relative_location(location: str) -> str:
+    """`location` without scheme and host: a redirect never sends the person to the host the request claimed.
+
+    The gateway only redirects to its own pages; Starlette's trailing-slash redirect builds an absolute
+    URL from the `Host` header, which a forged Host would turn into an open redirect. A leading `//`
+    (a protocol-relative URL, i.e. another host) is collapsed to one slash.
+    """
+    parts = urlsplit(location)
+    path = "/" + parts.path.lstrip("/")
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
 class FormEncodingCheck:

@@ -21,6 +21,8 @@ from web_gateway import labels
 from web_gateway.security import csrf_token, current_role
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# Every page carries this browser's CSRF token (forms, htmx headers): no cache may keep or share it.
+NOT_STORED = {"Cache-Control": "no-store"}
 
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(
@@ -61,7 +63,7 @@ def render(
     """The page (or the fragment htmx asked for), with what every page needs: role and CSRF token."""
     full = {"request": request, "role": current_role(request), "csrf_token": csrf_token(request), **context}
     block = wants_fragment(request, fragments)
-    response_headers = {"Vary": "HX-Request, HX-Target", **(headers or {})}
+    response_headers = {"Vary": "HX-Request, HX-Target", **NOT_STORED, **(headers or {})}
     block_name = block.replace("-", "_") if block is not None else None
     return templates.TemplateResponse(
         request, template, full, status_code=status, headers=response_headers, block_name=block_name
@@ -73,7 +75,7 @@ def render_block(
 ) -> Response:
     """Only one named block of a template (an htmx-only answer such as the live preview)."""
     full = {"request": request, "csrf_token": csrf_token(request), **context}
-    return templates.TemplateResponse(request, template, full, status_code=status, block_name=block)
+    return templates.TemplateResponse(request, template, full, status_code=status, headers=NOT_STORED, block_name=block)
 
 
 def see_other(url: str) -> RedirectResponse:
