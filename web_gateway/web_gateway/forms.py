@@ -40,9 +40,13 @@ def _text(what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+# A version is a positive BIGINT on the ticket service; longer digit strings are not versions it could have.
+MAX_VERSION = 2**63 - 1
+
+
 def _version(value: object) -> int:
     text = value if isinstance(value, str) else ""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) <= MAX_VERSION:
         raise ValueError(VERSION_PROBLEM)
     return int(text)
 
