@@ -319,7 +319,6 @@ def start_services(url: str, var_dir: Path) -> dict[str, ServiceProcess]:
         "ANALYTICS_CATEGORY_SERVICE_URL": urls["analytics_category_service"],
         "WEB_GATEWAY_SECRET_KEY": SECRET,
         "WEB_GATEWAY_VAR_DIR": str(var_dir),
-        "TICKET_SERVICE_MODEL_DIR": str(var_dir / "models"),
     }
     prefixes = {
         "ticket_service": "TICKET_SERVICE_",

@@ -54,7 +54,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {
         "DATABASE_URL": database_url,
         "TICKET_SERVICE_DATABASE_URL": database_url,
-        "TICKET_SERVICE_MODEL_DIR": str(folder / "models"),
         "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}",
         "WEB_GATEWAY_SECRET_KEY": "browser-test-secret",
         "WEB_GATEWAY_MESSAGE_POLL_SECONDS": "2",

@@ -247,14 +247,12 @@ def test_images_are_the_services_images_at_one_tag(overlay: Rendered) -> None:
         assert container["image"] == f"campusdesk/{image}:{tag}"
 
 
-def test_the_ticket_service_keeps_its_models_in_a_writable_volume(overlay: Rendered) -> None:
+def test_the_ticket_service_keeps_no_model_on_disk(overlay: Rendered) -> None:
+    # Trained models live in the database, shared by every replica (no per-pod model volume).
     spec = overlay.one("Deployment", "ticket-service")["spec"]["template"]["spec"]
     (container,) = spec["containers"]
-    env = {e["name"]: e for e in container["env"]}
-    model_dir = env["TICKET_SERVICE_MODEL_DIR"]["value"]
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    volumes = {v["name"]: v for v in spec["volumes"]}
-    assert "emptyDir" in volumes[mounts[model_dir]]
+    assert "TICKET_SERVICE_MODEL_DIR" not in {e["name"] for e in container["env"]}
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
 
 
 # --- Migrations ----------------------------------------------------------------------------------
