@@ -1,8 +1,9 @@
 """The median of resolution times, estimated from the ticket service's log-spaced histogram.
 
-Bucket b holds the times t with 1.1^b <= t + 1 < 1.1^(b+1) (`histogram_bounds`). The k-th of
-the n times in a bucket is placed at fraction (k + 1/2) / n of the bucket's log range, so a
-month whose times are spread gets its own median rather than a bucket's fixed point.
+Bucket b holds the times t with r^b <= t + 1 < r^(b+1), r = HISTOGRAM_RATIO = 1.005
+(`histogram_bounds`). The k-th of the n times in a bucket is placed at fraction (k + 1/2) / n
+of the bucket's log range, so a month whose times are spread gets its own median rather than
+a bucket's fixed point.
 
 The error bound: the estimate of a rank lies in the same bucket as the exact time of that
 rank, so (estimate + 1 s) / (exact + 1 s) is within a factor HISTOGRAM_RATIO either way, and
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 
 from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, HistogramBin, histogram_bounds
 
-# The one statement of the bound, reported as `median_max_error` (relative, before rounding to 0.01 h).
+# The one statement of the bound, reported as `median_max_error`: 0.005 (0.5%) for r = 1.005.
+# Relative to (exact + 1 s), before the answer rounds to 0.01 h.
 MEDIAN_MAX_ERROR = round(HISTOGRAM_RATIO - 1, 6)
 
 

@@ -27,7 +27,7 @@ _MONTH_SCHEMA = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examp
     "by the UTC month they were opened in. Every month from `from` to `to` is present (default: the last "
     "12 months including the current one); months with no closed ticket have null figures. The average is "
     "exact; the median is estimated from a histogram with log-spaced buckets, within "
-    f"{MEDIAN_MAX_ERROR:.0%} of the exact median (`median_max_error`). `category` (repeatable) restricts the "
+    f"{MEDIAN_MAX_ERROR:.1%} of the exact median (`median_max_error`). `category` (repeatable) restricts the "
     f"tickets counted. {metric.MONTH_RULE} A bad parameter is a 422 problem whose `detail` can be shown as "
     "it is. Send `Accept: text/csv` or `?format=csv` for a CSV download. When the ticket service is slow or "
     "down the answer is a 503 problem with Retry-After.",

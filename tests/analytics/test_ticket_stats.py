@@ -165,11 +165,11 @@ async def test_resolution_histogram_bucket_edges_follow_the_contract(
 ) -> None:
     """Times on either side of a bucket's lower edge land in the bucket `histogram_bounds` names."""
     opened = utc(2026, 5, 1)
-    lower, _upper = histogram_bounds(100)  # about 13,780 s
-    times = [0.0, 0.05, math.ceil(lower) + 1.0, math.floor(lower) - 1.0]  # 0 and 0.05 s: bucket 0
+    lower, _upper = histogram_bounds(2000)  # about 21,000 s; the bucket is about 105 s wide
+    times = [0.0, 0.004, math.ceil(lower) + 1.0, math.floor(lower) - 1.0]  # 0 and 0.004 s: bucket 0
     await insert_tickets(database_url, [Row(FM, "closed", opened, opened + timedelta(seconds=t)) for t in times])
     (may,) = (await _resolution(ticket_client, **{"from": "2026-05", "to": "2026-05"})).months
-    assert _histogram(may) == {0: 2, 100: 1, 99: 1}
+    assert _histogram(may) == {0: 2, 2000: 1, 1999: 1}
     for b in may.histogram:
         low, high = histogram_bounds(b.bucket)
         assert any(low <= t < high for t in times)

@@ -75,6 +75,8 @@ RESPONSE_SIGMA = 1.3
 RESOLUTION_MEDIAN_HOURS = (30.0, 10.0, 48.0)  # per category, in CATEGORIES order
 RESOLUTION_SIGMA = 1.2
 MAX_LIFETIME_US = 120 * DAY_US  # nobody leaves a ticket open for more than four months
+# Every bucket a resolution time can fall in is below this (it follows HISTOGRAM_RATIO).
+BUCKET_SPAN = histogram_bucket(MAX_LIFETIME_US / 1e6) + 1
 # Relative ticket volume by calendar month (January first): the academic year.
 MONTH_WEIGHTS = (1.0, 1.2, 1.25, 1.1, 1.0, 0.8, 0.5, 0.4, 1.4, 1.35, 1.2, 0.7)
 WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 0.95, 0.85, 0.25, 0.2)  # Monday first
@@ -171,9 +173,9 @@ class _Rollups:
             entry = self.monthly.setdefault((_month_name(key // 3), CATEGORIES[key % 3]), [0, 0.0])
             entry[0] += count
             entry[1] += total
-        hist_keys, hist_counts = np.unique((month * 3 + category) * 1000 + buckets, return_counts=True)
+        hist_keys, hist_counts = np.unique((month * 3 + category) * BUCKET_SPAN + buckets, return_counts=True)
         for key, count in zip(hist_keys.tolist(), hist_counts.tolist(), strict=True):
-            cell = (_month_name(key // 3000), CATEGORIES[(key // 1000) % 3], key % 1000)
+            cell = (_month_name(key // (3 * BUCKET_SPAN)), CATEGORIES[(key // BUCKET_SPAN) % 3], key % BUCKET_SPAN)
             self.histogram[cell] = self.histogram.get(cell, 0) + count
         return int(closed.sum())
 
