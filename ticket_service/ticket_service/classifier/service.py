@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -30,6 +31,9 @@ class TrainedClassifier:
         self.encoder = encoder
         self._recent: OrderedDict[str, Vectors] = OrderedDict()
         self._recent_lock = threading.Lock()
+        # Explanations (~37 ms of model work each) by (model version, description digest, sizes):
+        # a ticket page viewed again, by anyone, costs a dict lookup until the model changes.
+        self._explained: OrderedDict[tuple[int, str, int, int], dict[str, Any]] = OrderedDict()
 
     @classmethod
     def load(cls, store: ModelStore) -> TrainedClassifier:
@@ -82,8 +86,21 @@ class TrainedClassifier:
         return model.predict_vector(vector, text)
 
     def explain(self, text: str, *, examples: int = 5, words: int = 5) -> dict[str, Any]:
-        """The prediction, the nearest labelled examples and the words that weighed most."""
+        """The prediction, the nearest labelled examples and the words that weighed most (cached per model)."""
         model = self._model
+        key = (model.version, hashlib.sha256(text.encode()).hexdigest(), examples, words)
+        with self._recent_lock:
+            cached = self._explained.get(key)
+        if cached is not None:
+            return cached
+        evidence = self._explain(model, text, examples, words)
+        with self._recent_lock:
+            self._explained[key] = evidence
+            while len(self._explained) > 512:
+                self._explained.popitem(last=False)
+        return evidence
+
+    def _explain(self, model: CategoryModel, text: str, examples: int, words: int) -> dict[str, Any]:
         vector = self.embed([text])[0]
         prediction = model.predict_vector(vector, text)
         probabilities = model.probabilities(vector[None, :], [text])[0]
