@@ -57,7 +57,7 @@ def require_reporter(role: Annotated[Role, Depends(require_role)]) -> Role:
 
 
 def ticket_api(request: Request, role: Annotated[Role, Depends(require_role)]) -> TicketApi:
-    return TicketApi(request.app.state.tickets, role)
+    return TicketApi(request.app.state.tickets, role, request.app.state.recovery)
 
 
 def analytics_api(request: Request) -> AnalyticsApi:

@@ -69,7 +69,7 @@ async def show_form_again(
     try:
         return await render_ticket_page(
             request,
-            TicketApi(request.app.state.tickets, role),
+            TicketApi(request.app.state.tickets, role, request.app.state.recovery),
             echo.ticket_id,
             status=status,
             description_error=message if field == "description" else None,
@@ -81,6 +81,34 @@ async def show_form_again(
     except UpstreamProblem as exc:
         # The ticket cannot be shown again (gone, or the service went down meanwhile).
         return error_page(request, exc.status, exc.title, f"{message} ({exc.detail})")
+
+
+def text_kept_page(request: Request, echo: FormEcho, exc: UpstreamUnavailable) -> Response:
+    """The ticket service cannot take the change now: the typed text in a form to send again, nothing lost.
+
+    No other call is made (the ticket page itself would fail the same way). The form posts to the
+    same address with the same version or one-time key, so sending it again is safe.
+    """
+    field = echo.text_field or ""
+    hidden = {name: value for name, value in echo.drafts.items() if name != field and _sendable_again(name, value)}
+    context = {
+        "title": "Your text was not sent" if field == "body" else "Your change was not saved",
+        "detail": exc.detail,
+        "status": exc.status,
+        "action": request.url.path,
+        "ticket_id": echo.ticket_id,
+        "field": field,
+        "text": echo.drafts.get(field, ""),
+        "hidden": hidden,
+    }
+    return render(request, "text_kept.html", context, fragments=["thread"], status=exc.status)
+
+
+def _sendable_again(name: str, value: str) -> bool:
+    """Whether a kept hidden field has the shape to be sent again (the ticket service re-checks it anyway)."""
+    if name == "version":
+        return value.isascii() and value.isdigit()
+    return name == "submission_key" and SUBMISSION_KEY.fullmatch(value) is not None
 
 
 def _conflict_sentence(exc: UpstreamProblem, echo: FormEcho) -> str:
@@ -100,9 +128,11 @@ async def upstream_problem_page(request: Request, exc: UpstreamProblem) -> Respo
     if echo is None or not isinstance(exc, UpstreamRejected | Conflict | StaleVersion | UpstreamUnavailable):
         return error_page(request, exc.status, exc.title, exc.detail)
     if isinstance(exc, UpstreamUnavailable):
-        if echo.page != "new_ticket":
-            return error_page(request, exc.status, exc.title, exc.detail)
-        return await show_form_again(request, echo, exc.status, message=exc.detail, unavailable=True)
+        if echo.page == "new_ticket":
+            return await show_form_again(request, echo, exc.status, message=exc.detail, unavailable=True)
+        if echo.text_field is not None:
+            return text_kept_page(request, echo, exc)
+        return error_page(request, exc.status, exc.title, exc.detail)
     if isinstance(exc, UpstreamRejected):
         return await show_form_again(request, echo, exc.status, field=echo.text_field, message=exc.detail)
     # A message refused by the thread is said in the thread (htmx swaps only the thread in).
@@ -123,7 +153,10 @@ def install_page_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UpstreamProblem)
     async def _upstream(request: Request, exc: UpstreamProblem) -> Response:
-        return await upstream_problem_page(request, exc)
+        response = await upstream_problem_page(request, exc)
+        if isinstance(exc, UpstreamUnavailable) and response.status_code == 503:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(InvalidForm)
     async def _invalid_form(request: Request, exc: InvalidForm) -> Response:

@@ -74,13 +74,14 @@ class NewTicketForm(Form):
 
 
 class DescriptionForm(Form):
-    kept, text_field = ("description",), "description"
+    # The version too: a page that keeps the text to send again must send the version the person saw.
+    kept, text_field = ("description", "version"), "description"
     description: Annotated[str, _text("description"), Field(default="", validate_default=True)]
     version: Version
 
 
 class MessageForm(Form):
-    kept, text_field = ("body",), "body"
+    kept, text_field = ("body", "submission_key"), "body"
     body: Annotated[str, _text("message"), Field(default="", validate_default=True)]
     submission_key: SubmissionKey
 

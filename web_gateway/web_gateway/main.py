@@ -16,6 +16,7 @@ from web_gateway.errors import install_page_error_handlers
 from web_gateway.routes import include_routes
 from web_gateway.security import FormEncodingCheck, SecurityHeaders, load_secret
 from web_gateway.settings import Settings
+from web_gateway.upstream import Recovery
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Read once at start-up (not per request) so every worker signs with the same key.
     app.state.secret = load_secret(settings)
     app.state.settings = settings
+    app.state.recovery = Recovery(attempts=settings.write_recovery_attempts, budget=settings.write_recovery_seconds)
     install_page_error_handlers(app)
     # Innermost, so the size limit (added by new_service_app) bounds the body it reads.
     app.user_middleware.append(Middleware(FormEncodingCheck))

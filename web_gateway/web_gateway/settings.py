@@ -31,5 +31,9 @@ class Settings(ServiceSettings):
     var_dir: Path = Path("var")
     # Cookies marked Secure when the gateway is served over HTTPS.
     secure_cookies: bool = False
+    # A form's write that got no answer (timeout, dropped connection) is re-sent with the same
+    # Idempotency-Key up to this many times, within this many seconds, before the person is told.
+    write_recovery_attempts: int = Field(default=3, ge=0, le=10)
+    write_recovery_seconds: float = Field(default=6.0, gt=0, le=30)
     # Seconds between two polls of a thread for new messages.
     message_poll_seconds: int = 3

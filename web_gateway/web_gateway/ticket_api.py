@@ -6,6 +6,8 @@ contract models (`campusdesk_common.contracts.tickets`).
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from campusdesk_common.contracts.tickets import (
     CategoryExplanation,
     CategoryPrediction,
@@ -24,7 +26,7 @@ from campusdesk_common.contracts.tickets import (
 )
 from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.vocabulary import Role
-from web_gateway.upstream import call
+from web_gateway.upstream import Answer, Recovery, call, call_recovering
 
 SIMILAR_SHOWN = 3
 
@@ -32,10 +34,11 @@ SIMILAR_SHOWN = 3
 class TicketApi:
     """Calls to the ticket service for one role; failures raise `web_gateway.upstream` problems."""
 
-    def __init__(self, client: UpstreamClient, role: Role) -> None:
+    def __init__(self, client: UpstreamClient, role: Role, recovery: Recovery | None = None) -> None:
         self.client = client
         self.role = role
         self.headers: dict[str, str] = {"X-Role": role}
+        self.recovery = recovery or Recovery()
 
     def _idempotent(self, submission_key: str | None) -> dict[str, str]:
         # The form's one-time key: a double click or a browser retry of the same form creates nothing new.
@@ -49,16 +52,22 @@ class TicketApi:
     async def get(self, ticket_id: int) -> TicketRead:
         return await call(self.client, "GET", f"/tickets/{ticket_id}", TicketRead, headers=self.headers)
 
-    async def create(self, new: TicketCreate, submission_key: str | None) -> TicketRead:
-        return await call(
-            self.client,
-            "POST",
-            "/tickets",
-            TicketRead,
-            json=new.model_dump(mode="json"),
-            headers=self._idempotent(submission_key),
-            retry=submission_key is not None,
+    async def _post_once(self, path: str, model: type[Answer], body: BaseModel, submission_key: str | None) -> Answer:
+        """A form's POST; with its one-time key, a send that got no answer is re-sent until one comes.
+
+        A timeout or a dropped connection does not say whether the ticket service stored the
+        write; the same key makes re-sending safe and its answer says what happened.
+        """
+        json = body.model_dump(mode="json")
+        if submission_key is None:
+            return await call(self.client, "POST", path, model, json=json, headers=self.headers)
+        headers = self._idempotent(submission_key)
+        return await call_recovering(
+            self.client, self.recovery, "POST", path, model, json=json, headers=headers, retry=True
         )
+
+    async def create(self, new: TicketCreate, submission_key: str | None) -> TicketRead:
+        return await self._post_once("/tickets", TicketRead, new, submission_key)
 
     async def update(self, ticket_id: int, changes: TicketUpdate, version: int) -> TicketRead:
         headers = {**self.headers, "If-Match": f'"{version}"'}
@@ -71,15 +80,7 @@ class TicketApi:
         return (await call(self.client, "GET", path, MessagePage, params=params, headers=self.headers)).items
 
     async def post_message(self, ticket_id: int, message: MessageCreate, submission_key: str | None) -> MessageRead:
-        return await call(
-            self.client,
-            "POST",
-            f"/tickets/{ticket_id}/messages",
-            MessageRead,
-            json=message.model_dump(mode="json"),
-            headers=self._idempotent(submission_key),
-            retry=submission_key is not None,
-        )
+        return await self._post_once(f"/tickets/{ticket_id}/messages", MessageRead, message, submission_key)
 
     async def history(self, ticket_id: int) -> list[HistoryEvent]:
         path = f"/tickets/{ticket_id}/history"

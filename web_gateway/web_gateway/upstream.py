@@ -7,6 +7,9 @@ exception handler (`web_gateway.errors`) turns into a page.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -16,6 +19,9 @@ from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.problems import ProblemDetail, ServiceUnavailable
 
 Answer = TypeVar("Answer", bound=BaseModel)
+logger = logging.getLogger(__name__)
+# Seconds a person is asked to wait before trying again, when the service did not say.
+DEFAULT_RETRY_AFTER = 2
 
 
 class UpstreamProblem(Exception):
@@ -33,6 +39,14 @@ class UpstreamUnavailable(UpstreamProblem):
     """The service is unreachable, too slow, failing, or answered something its contract does not allow."""
 
     status, title = 503, "Temporarily unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = DEFAULT_RETRY_AFTER) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class UpstreamUnanswered(UpstreamUnavailable):
+    """No answer came (timeout, connection refused or dropped): a write may or may not have been applied."""
 
 
 class UpstreamRejected(UpstreamProblem):
@@ -71,6 +85,12 @@ _PROBLEM_BY_STATUS: dict[int, type[UpstreamProblem]] = {
 }
 
 
+def _retry_after(response: httpx.Response) -> int:
+    # Only a small whole number of seconds is passed on; a date or garbage becomes the default.
+    value = response.headers.get("retry-after", "")
+    return min(int(value), 60) if value.isascii() and value.isdigit() and int(value) > 0 else DEFAULT_RETRY_AFTER
+
+
 def problem_of(client: UpstreamClient, response: httpx.Response) -> UpstreamProblem:
     """The typed problem for an error answer, carrying the provider's own `detail` when it sent one."""
     try:
@@ -78,7 +98,7 @@ def problem_of(client: UpstreamClient, response: httpx.Response) -> UpstreamProb
     except ValidationError:
         detail = f"The {client.name} answered {response.status_code}."
     if response.status_code >= 500:
-        return UpstreamUnavailable(detail)
+        return UpstreamUnavailable(detail, retry_after=_retry_after(response))
     return _PROBLEM_BY_STATUS.get(response.status_code, UpstreamProblem)(detail)
 
 
@@ -87,7 +107,7 @@ async def send(client: UpstreamClient, method: str, path: str, **kwargs: Any) ->
     try:
         response = await client.request(method, path, **kwargs)
     except ServiceUnavailable as exc:
-        raise UpstreamUnavailable(exc.detail) from exc
+        raise UpstreamUnanswered(exc.detail) from exc
     if not response.is_success:
         raise problem_of(client, response)
     return response
@@ -102,3 +122,41 @@ async def call(client: UpstreamClient, method: str, path: str, model: type[Answe
         raise UpstreamUnavailable(
             f"The {client.name} answered something that is not a {model.__name__}; this is a bug on our side."
         ) from exc
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How long a form's write may be re-sent (same Idempotency-Key) when no answer came.
+
+    The ticket service replays its first answer for a repeated key, so re-sending finds out
+    whether the write was stored (and stores it once if it was not) before the person is told
+    anything. `attempts` re-sends at most, with a doubling pause from `backoff` seconds, all
+    within `budget` seconds from the first send.
+    """
+
+    attempts: int = 3
+    backoff: float = 0.2
+    budget: float = 6.0
+
+
+async def call_recovering(
+    client: UpstreamClient, recovery: Recovery, method: str, path: str, model: type[Answer], **kwargs: Any
+) -> Answer:
+    """`call`, re-sent with the same request (and key) while no answer comes, within `recovery`'s bounds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + recovery.budget
+    pause = recovery.backoff
+    for attempt in range(recovery.attempts + 1):
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await call(client, method, path, model, **kwargs)
+        except UpstreamUnanswered as exc:
+            last = exc
+        except TimeoutError:
+            last = UpstreamUnanswered(f"The {client.name} did not answer in time.")
+        if attempt == recovery.attempts or loop.time() + pause >= deadline:
+            break
+        logger.warning("%s gave no answer to %s %s; re-sending (attempt %d)", client.name, method, path, attempt + 2)
+        await asyncio.sleep(pause)
+        pause *= 2
+    raise last

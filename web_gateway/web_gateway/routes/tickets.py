@@ -29,7 +29,7 @@ from web_gateway.dependencies import (
 )
 from web_gateway.templating import render, render_block, see_other
 from web_gateway.ticket_pages import render_new_ticket, render_ticket_page
-from web_gateway.upstream import UpstreamUnavailable
+from web_gateway.upstream import DEFAULT_RETRY_AFTER, UpstreamUnavailable
 from web_gateway.views import part, poll_context, preview
 
 router = APIRouter()
@@ -43,7 +43,10 @@ async def list_tickets(request: Request, role: RoleDep, api: TicketApiDep, filte
     """The tickets the person may see, with search, filters and cursor pagination."""
     page = await part(api.search(filters.search_params(PAGE_SIZE)), UpstreamUnavailable)
     context = {"filters": filters, "statuses": statuses_listed(role), "page": page}
-    return render(request, "tickets_list.html", context, fragments=LIST_FRAGMENTS, status=503 if page.error else 200)
+    if page.error is None:
+        return render(request, "tickets_list.html", context, fragments=LIST_FRAGMENTS)
+    retry = {"Retry-After": str(DEFAULT_RETRY_AFTER)}
+    return render(request, "tickets_list.html", context, fragments=LIST_FRAGMENTS, status=503, headers=retry)
 
 
 @router.get("/tickets/new")
