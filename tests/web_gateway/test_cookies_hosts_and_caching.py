@@ -10,6 +10,7 @@ import pytest
 
 from tests.web_gateway.conftest import TOKEN, Browser
 from tests.web_gateway.fakes import FakeTicketService
+from web_gateway.security import relative_location
 
 NEW_CSRF_COOKIE = re.compile(r"^campusdesk_csrf=([A-Za-z0-9_-]{20,});")
 
@@ -82,3 +83,18 @@ async def test_static_files_stay_cacheable(browser: Browser) -> None:
     response = await browser.get("/static/vendor/htmx-2.0.7.min.js")
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("cache-control", "")
+
+
+@pytest.mark.parametrize(
+    ("location", "relative"),
+    [
+        ("http://evil.example/tickets", "/tickets"),
+        ("https://evil.example:8443/tickets?status=all#top", "/tickets?status=all#top"),
+        ("http://gateway//evil.example/x", "/evil.example/x"),  # protocol-relative: another host
+        ("//evil.example/x", "/x"),
+        ("/tickets/3?notice=created", "/tickets/3?notice=created"),
+    ],
+)
+def test_every_location_is_made_relative_to_this_site(location: str, relative: str) -> None:
+    assert relative_location(location) == relative
+    assert not relative_location(location).startswith("//")
