@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from campusdesk_common.contracts.tickets import Timestamp
+from campusdesk_common.contracts.common import Timestamp
 from campusdesk_common.vocabulary import Category
 
 PeriodUnit = Literal["hours", "days"]

@@ -10,7 +10,7 @@ import math
 
 from pydantic import BaseModel, Field
 
-from campusdesk_common.contracts.tickets import Timestamp
+from campusdesk_common.contracts.common import Timestamp
 from campusdesk_common.vocabulary import Category
 
 # Resolution times are kept in a histogram of log-spaced buckets: bucket b holds the

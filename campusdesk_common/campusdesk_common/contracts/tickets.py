@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -11,12 +10,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from campusdesk_common.contracts.common import Timestamp
+from campusdesk_common.contracts.places import MAX_PHOTOS, PhotoRef, Place, PlaceCode, PlaceNote
 from campusdesk_common.vocabulary import Category, CategorySource, EventKind, Role, Status
 
 MAX_TEXT_LENGTH = 5000
@@ -58,17 +57,13 @@ TicketText = Annotated[
 ]
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-# ISO 8601 with an explicit UTC offset ("+00:00").
-Timestamp = Annotated[
-    datetime,
-    PlainSerializer(_iso, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+PhotoIds = Annotated[
+    list[int],
+    Field(max_length=MAX_PHOTOS, description="Photos uploaded with `POST /photos` and not yet attached (at most 3)."),
+]
 
 
 class TicketCreate(BaseModel):
@@ -77,6 +72,9 @@ class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: TicketText
+    room_code: PlaceCode | SkipJsonSchema[None] = Field(default=None, description="The room, by its code.")
+    place_note: PlaceNote | SkipJsonSchema[None] = None
+    photo_ids: PhotoIds = []
 
 
 class TicketUpdate(BaseModel):
@@ -118,6 +116,8 @@ class TicketRead(BaseModel):
     closed_at: Timestamp | None
     version: int = Field(ge=1, description='Incremented by every change; send it back as `If-Match: "<version>"`.')
     message_count: int = Field(ge=0)
+    place: Place | None = Field(default=None, description="Where the problem is, when the reporter said.")
+    photos: list[PhotoRef] = Field(default=[], description="The report's photos, in upload order.")
 
 
 class TicketPage(BaseModel):
@@ -133,6 +133,7 @@ class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: TicketText
+    photo_ids: PhotoIds = []
 
 
 class MessageRead(BaseModel):
@@ -143,6 +144,7 @@ class MessageRead(BaseModel):
     author_role: Role
     body: str
     created_at: Timestamp
+    photos: list[PhotoRef] = Field(default=[], description="The message's photos, in upload order.")
 
 
 class MessagePage(BaseModel):
