@@ -1,9 +1,11 @@
-"""The active-by-category analysis (analytics_category_service): its answer."""
+"""The analyses of analytics_category_service: active tickets by category, and recurring problems by place."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from campusdesk_common.contracts.common import Timestamp
+from campusdesk_common.contracts.places import Room
 from campusdesk_common.vocabulary import Category
 
 
@@ -23,3 +25,24 @@ class ActiveByCategory(BaseModel):
         "services_complaints."
     )
     total_active: int = Field(ge=0)
+
+
+class RecurringPlace(BaseModel):
+    """A room where tickets of one category keep coming: at least `min_tickets` of them in the window."""
+
+    room: Room
+    category: Category
+    label: str = Field(description="The category's name for people.")
+    count: int = Field(ge=1, description="Tickets of this category at this room opened in the window.")
+    ticket_ids: list[int] = Field(description="Ids of those tickets, newest first (as many as `count`).")
+
+
+class RecurringProblems(BaseModel):
+    """Places with at least `min_tickets` tickets of the same category opened in `[since, until)`,
+    the last `days` days; ordered by count (highest first), then building code, room code and category."""
+
+    min_tickets: int = Field(ge=1)
+    days: int = Field(ge=1)
+    since: Timestamp
+    until: Timestamp
+    places: list[RecurringPlace]
