@@ -19,6 +19,9 @@ TABLES = {
     "resolution_monthly",
     "resolution_histogram",
     "category_corrections",
+    "buildings",
+    "rooms",
+    "photos",
     "alembic_version",
 }
 

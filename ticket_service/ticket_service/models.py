@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -86,6 +87,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     message_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Where the problem is (revision 0005): a room of the directory, never deleted while referenced.
+    room_code: Mapped[str | None] = mapped_column(String(32), ForeignKey("rooms.code"), nullable=True)
+    place_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status_valid"),
@@ -121,6 +125,16 @@ class Ticket(Base):
             "category",
             postgresql_where=text("status = 'active'"),
             sqlite_where=text("status = 'active'"),
+        ),
+        # Staff filter by room (newest activity first) and the per-place counts of /stats/place-tickets.
+        Index("ix_tickets_room_code_updated_at_id", "room_code", "updated_at", "id"),
+        Index(
+            "ix_tickets_placed_opened_at",
+            "opened_at",
+            "room_code",
+            "category",
+            postgresql_where=text("room_code IS NOT NULL"),
+            sqlite_where=text("room_code IS NOT NULL"),
         ),
     )
 
@@ -272,3 +286,63 @@ class CategoryModelTraining(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     claimed_corrections: Mapped[int] = mapped_column(Integer)
+
+
+class Building(Base):
+    """A building of the campus directory (kept while any of its rooms is, retired or not)."""
+
+    __tablename__ = "buildings"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Room(Base):
+    """A room of the campus directory; `retired` when an upload left it out but tickets refer to it."""
+
+    __tablename__ = "rooms"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    building_code: Mapped[str] = mapped_column(String(32), ForeignKey("buildings.code"))
+    floor: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    retired: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    __table_args__ = (Index("ix_rooms_building_code", "building_code"),)
+
+
+class Photo(Base):
+    """A photo as re-encoded by the service (no metadata), with its thumbnail.
+
+    Uploaded unattached (both ids null); a ticket's creation or a message attaches it. A message's
+    photo also carries the message's ticket, so who may see it is decided by one ticket.
+    The id is random (not a sequence), so an unattached photo cannot be found by counting.
+    """
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    ticket_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("messages.id", ondelete="CASCADE"), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, server_default=text("0"))  # order within its ticket or message
+    content_type: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail_width: Mapped[int] = mapped_column(Integer)
+    thumbnail_height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("message_id IS NULL OR ticket_id IS NOT NULL", name="message_photo_has_ticket"),
+        CheckConstraint(_in("content_type", ("image/jpeg", "image/png", "image/webp")), name="content_type_valid"),
+        Index("ix_photos_ticket_id_message_id", "ticket_id", "message_id"),
+        Index("ix_photos_message_id", "message_id"),
+        Index(
+            "ix_photos_unattached_created_at",
+            "created_at",
+            postgresql_where=text("ticket_id IS NULL"),
+            sqlite_where=text("ticket_id IS NULL"),
+        ),
+    )
