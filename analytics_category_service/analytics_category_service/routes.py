@@ -42,9 +42,9 @@ async def active_by_category(
     return json_answer(answer.model_dump(mode="json"))
 
 
-def _count_schema(maximum: int, default: int) -> dict[str, Any]:
+def _count_schema(maximum: int) -> dict[str, Any]:
     # Documented as the integer it must be (the value is parsed by hand to word the 422 itself).
-    return {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}
+    return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "null"}]}
 
 
 @router.get(
@@ -63,10 +63,14 @@ async def recurring_problems(
     request: Request,
     min_tickets: Annotated[
         str | None,
-        Query(json_schema_extra=_count_schema(recurring.MAX_MIN_TICKETS, recurring.DEFAULT_MIN_TICKETS)),
+        Query(
+            description=f"Default {recurring.DEFAULT_MIN_TICKETS}.",
+            json_schema_extra=_count_schema(recurring.MAX_MIN_TICKETS),
+        ),
     ] = None,
     days: Annotated[
-        str | None, Query(json_schema_extra=_count_schema(recurring.MAX_DAYS, recurring.DEFAULT_DAYS))
+        str | None,
+        Query(description=f"Default {recurring.DEFAULT_DAYS}.", json_schema_extra=_count_schema(recurring.MAX_DAYS)),
     ] = None,
     response_format: Annotated[
         Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
