@@ -7,7 +7,8 @@ answer a shape the real service never sends.
 Plain functions, importable without a running gateway (the contract tests use them):
 
 - answer builders: `ticket`, `message`, `history_event`, `explanation`, `prediction`, `similar_page`,
-  `ticket_page`, `message_page`, `history_page`, `open_tickets`, `resolution_time`, `active_by_category`;
+  `ticket_page`, `message_page`, `history_page`, `open_tickets`, `resolution_time`, `active_by_category`,
+  `recurring_problems`;
 - `problem(status, detail)`: an error answer;
 - `sample_answers()`: one example of every answer the gateway reads, keyed like
   `campusdesk_common.contracts.registry.PROVIDERS` (provider -> (method, path) -> model instance);
@@ -19,13 +20,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from pydantic import BaseModel
 
-from campusdesk_common.contracts.analytics_category import ActiveByCategory, CategoryCount
+from campusdesk_common.contracts.analytics_category import (
+    ActiveByCategory,
+    CategoryCount,
+    RecurringPlace,
+    RecurringProblems,
+)
 from campusdesk_common.contracts.analytics_open import OpenTickets, Period, SeriesPoint
 from campusdesk_common.contracts.analytics_resolution import MonthResolution, ResolutionTime
+from campusdesk_common.contracts.places import Place, Room
 from campusdesk_common.contracts.registry import Operation
 from campusdesk_common.contracts.tickets import (
     CategoryExplanation,
@@ -51,6 +59,17 @@ from campusdesk_common.vocabulary import (
     EventKind,
     Role,
     Status,
+)
+from tests.web_gateway.fake_places import (
+    DEMO_CSV,
+    FakePlaces,
+    check_rows,
+    directory,
+    directory_preview,
+    directory_replaced,
+    photo_ref,
+    room,
+    room_matches,
 )
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -218,17 +237,46 @@ def active_by_category() -> ActiveByCategory:
     )
 
 
+def recurring_problems(ticket_ids: tuple[int, ...] = (3, 2, 1)) -> RecurringProblems:
+    """One recurring problem (a lift lobby's facility tickets, `ticket_ids`) with the service's defaults."""
+    until = datetime(2026, 3, 11, 10, 30, tzinfo=UTC)
+    lobby = Room(
+        room_code="B1-L0",
+        room_name="Lift lobby",
+        floor="0",
+        building_code="B1",
+        building_name="Main building",
+        retired=False,
+    )
+    place = RecurringPlace(
+        room=lobby,
+        category="facility_management",
+        label=CATEGORY_LABELS["facility_management"],
+        count=len(ticket_ids),
+        ticket_ids=list(ticket_ids),
+    )
+    return RecurringProblems(min_tickets=3, days=30, since=until - timedelta(days=30), until=until, places=[place])
+
+
 def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
     """One example of every answer the gateway reads, keyed like `registry.PROVIDERS`."""
     one = ticket()
+    demo_rooms = check_rows(DEMO_CSV)[2]
+    placed = one.model_copy(update={"place": Place(room=room(), note="next to the vending machine")})
+    with_photo = placed.model_copy(update={"photos": [photo_ref()]})
     return {
         "ticket_service": {
-            ("GET", "/tickets"): ticket_page([one], next_cursor="25"),
-            ("POST", "/tickets"): one,
-            ("GET", "/tickets/{ticket_id}"): one,
+            ("GET", "/places"): directory([*demo_rooms, room("OLD-1", "Old annex", "1", retired=True)]),
+            ("GET", "/places/rooms"): room_matches(demo_rooms[:2]),
+            ("POST", "/places/preview"): directory_preview(check_rows(DEMO_CSV + "LAB,Lab,1,,\n")[0], [], ["OLD-1"]),
+            ("PUT", "/places"): directory_replaced(2, 4, 1),
+            ("POST", "/photos"): photo_ref(),
+            ("GET", "/tickets"): ticket_page([one, placed], next_cursor="25"),
+            ("POST", "/tickets"): with_photo,
+            ("GET", "/tickets/{ticket_id}"): with_photo,
             ("PATCH", "/tickets/{ticket_id}"): ticket(status="active", version=2),
             ("GET", "/tickets/{ticket_id}/messages"): message_page([message()]),
-            ("POST", "/tickets/{ticket_id}/messages"): message(),
+            ("POST", "/tickets/{ticket_id}/messages"): message().model_copy(update={"photos": [photo_ref(2)]}),
             ("GET", "/tickets/{ticket_id}/history"): history_page(
                 [history_event(), history_event(2, "status_changed", "helpdesk", "open", "active")]
             ),
@@ -238,7 +286,10 @@ def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
         },
         "analytics_open_service": {("GET", "/open-tickets"): open_tickets("days", 1)},
         "analytics_resolution_service": {("GET", "/resolution-time"): resolution_time()},
-        "analytics_category_service": {("GET", "/active-by-category"): active_by_category()},
+        "analytics_category_service": {
+            ("GET", "/active-by-category"): active_by_category(),
+            ("GET", "/recurring-problems"): recurring_problems(),
+        },
     }
 
 
@@ -255,6 +306,7 @@ class FakeTicketService:
     requests: list[httpx.Request] = field(default_factory=list)
     down: bool = False
     broken_suffixes: set[str] = field(default_factory=set)
+    places: FakePlaces = field(default_factory=FakePlaces)
 
     def add(self, description: str, status: Status = "open", category: Category = "technical_it") -> TicketRead:
         new = ticket(len(self.tickets) + 1, description, status=status, category=category)
@@ -286,21 +338,55 @@ class FakeTicketService:
                 if t.status in NOT_CLOSED and any(w in t.description.lower() for w in words)
             ]
             return answer(similar_page(found[:3]))
+        if path.startswith("/places"):
+            return self.places.handle(request, role, self.used_rooms())
+        if path.startswith("/photos"):
+            return self._photo(request, role)
         if path == "/tickets" and request.method == "POST":
-            return answer(self.add(json.loads(request.content)["description"]), 201)
+            return self._create(json.loads(request.content))
         if path == "/tickets":
             return self._search(request, role)
         return self._one_ticket(request, role)
 
+    def used_rooms(self) -> set[str]:
+        return {t.place.room.room_code for t in self.tickets.values() if t.place is not None}
+
+    def _create(self, body: dict[str, Any]) -> httpx.Response:
+        place = None
+        if body.get("room_code"):
+            found = self.places.rooms.get(body["room_code"])
+            if found is None or found.retired:
+                return problem(422, f"There is no room {body['room_code']} in the campus directory.")
+            place = Place(room=found, note=body.get("place_note"))
+        photos = self.places.attach(body.get("photo_ids", []))
+        if photos is None:
+            return problem(422, "A photo id is unknown or already used.")
+        new = self.add(body["description"])
+        self.tickets[new.id] = new.model_copy(update={"place": place, "photos": photos})
+        return answer(self.tickets[new.id], 201)
+
+    def _photo(self, request: httpx.Request, role: str) -> httpx.Response:
+        if request.method == "POST":
+            return self.places.handle(request, role, set())
+        photo_id = int(request.url.path.split("/")[2])
+        owners = [t for t in self.tickets.values() if any(p.id == photo_id for p in t.photos)]
+        owners += [self.tickets[m.ticket_id] for m in self.messages if any(p.id == photo_id for p in m.photos)]
+        if not owners or (role == "user" and owners[0].status == "closed"):
+            return problem(404, f"There is no photo {photo_id}.")
+        return self.places.serve(photo_id)
+
     def _search(self, request: httpx.Request, role: str) -> httpx.Response:
         statuses = request.url.params.get_list("status")
         q = request.url.params.get("q", "").lower()
+        building, room_code = request.url.params.get("building"), request.url.params.get("room")
         items = [
             t
             for t in sorted(self.tickets.values(), key=lambda t: -t.id)
             if (not statuses or t.status in statuses)
             and not (role == "user" and t.status == "closed")
-            and q in t.description.lower()
+            and (q in t.description.lower() or (t.place is not None and q in _place_words(t.place)))
+            and (building is None or (t.place is not None and t.place.room.building_code == building))
+            and (room_code is None or (t.place is not None and t.place.room.room_code == room_code))
         ]
         limit = int(request.url.params.get("limit", "50"))
         start = int(request.url.params.get("cursor") or 0)
@@ -320,7 +406,11 @@ class FakeTicketService:
         if parts[2] == "messages" and request.method == "POST":
             if found.status == "closed":
                 return problem(409, "The ticket is closed.")
-            new = message(len(self.messages) + 1, ticket_id, json.loads(request.content)["body"], role)
+            body = json.loads(request.content)
+            photos = self.places.attach(body.get("photo_ids", []))
+            if photos is None:
+                return problem(422, "A photo id is unknown or already used.")
+            new = message(len(self.messages) + 1, ticket_id, body["body"], role).model_copy(update={"photos": photos})
             self.messages.append(new)
             self.tickets[ticket_id] = found.model_copy(update={"message_count": found.message_count + 1})
             return answer(new, 201)
@@ -367,6 +457,7 @@ class FakeAnalytics:
     """The three analytics services behind one handler; each checks its own parameters like the real ones."""
 
     requests: list[httpx.Request] = field(default_factory=list)
+    recurring: RecurringProblems = field(default_factory=recurring_problems)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -380,6 +471,8 @@ class FakeAnalytics:
             return self._csv_or(params, resolution_time())
         if path == "/active-by-category":
             return self._csv_or(params, active_by_category())
+        if path == "/recurring-problems":
+            return self._csv_or(params, self.recurring)
         return problem(404, "There is nothing at this address.")
 
     def _open_tickets(self, params: httpx.QueryParams) -> httpx.Response:
@@ -396,6 +489,11 @@ class FakeAnalytics:
         if params.get("format") == "csv":
             return httpx.Response(200, text=CSV_TEXT, headers={"content-type": "text/csv; charset=utf-8"})
         return answer(model)
+
+
+def _place_words(place: Place) -> str:
+    r = place.room
+    return f"{r.room_code} {r.room_name} {r.building_code} {r.building_name} {place.note or ''}".lower()
 
 
 def _is_month(text: str) -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from campusdesk_common.contracts.analytics_category import ActiveByCategory
+from campusdesk_common.contracts.analytics_category import ActiveByCategory, RecurringProblems
 from campusdesk_common.contracts.analytics_open import OpenTickets, PeriodUnit
 from campusdesk_common.contracts.analytics_resolution import ResolutionTime
 from campusdesk_common.http_client import UpstreamClient
 from web_gateway.upstream import call, send
 
-Analysis = Literal["open", "resolution", "category"]
+Analysis = Literal["open", "resolution", "category", "recurring"]
 ANALYSES: tuple[Analysis, ...] = get_args(Analysis)
 Params = list[tuple[str, str]]
 
@@ -48,12 +48,17 @@ class AnalyticsApi:
     async def active_by_category(self) -> ActiveByCategory:
         return await call(self.category, "GET", "/active-by-category", ActiveByCategory)
 
+    async def recurring_problems(self) -> RecurringProblems:
+        """Places with recurring problems, with the service's defaults."""
+        return await call(self.category, "GET", "/recurring-problems", RecurringProblems)
+
     async def csv(self, analysis: Analysis, params: Params) -> bytes:
         """The service's own CSV download of an analysis."""
         client, path = {
             "open": (self.open, "/open-tickets"),
             "resolution": (self.resolution, "/resolution-time"),
             "category": (self.category, "/active-by-category"),
+            "recurring": (self.category, "/recurring-problems"),
         }[analysis]
         query = [("format", "csv"), *params]
         return (await send(client, "GET", path, params=query, headers={"Accept": "text/csv"})).content

@@ -21,6 +21,7 @@ from campusdesk_common.vocabulary import CATEGORY_LABELS
 from web_gateway.analytics_api import Analysis, AnalyticsApi
 from web_gateway.charts import BarChart, bar_chart
 from web_gateway.forms import AnalyticsQuery
+from web_gateway.recurring import recurring_view
 from web_gateway.upstream import UpstreamProblem, UpstreamRejected
 
 A = TypeVar("A")
@@ -131,7 +132,12 @@ def category_view(answer: ActiveByCategory) -> CategoryView:
     return CategoryView(answer, chart)
 
 
-PANELS = {"open": "open-panel", "resolution": "resolution-panel", "category": "category-panel"}
+PANELS = {
+    "open": "open-panel",
+    "resolution": "resolution-panel",
+    "category": "category-panel",
+    "recurring": "recurring-panel",
+}
 
 
 def csv_url(analysis: Analysis, query: AnalyticsQuery) -> str:
@@ -141,7 +147,7 @@ def csv_url(analysis: Analysis, query: AnalyticsQuery) -> str:
 
 
 async def analytics_panels(api: AnalyticsApi, query: AnalyticsQuery, only: str | None) -> dict[str, Panel[Any]]:
-    """The three panels (or only the one htmx asked for), each asked of its own service at the same time."""
+    """The four panels (or only the one htmx asked for), each asked of its own service at the same time."""
     wanted = {name for name, block in PANELS.items() if only in (None, block)}
     open_asked = {"unit": query.unit, "value": query.value}
     resolution_asked = {"from": query.month_from, "to": query.month_to, "categories": query.categories}
@@ -159,6 +165,9 @@ async def analytics_panels(api: AnalyticsApi, query: AnalyticsQuery, only: str |
         else not_shown(),
         panel({}, api.active_by_category(), category_view, csv_url("category", query))
         if "category" in wanted
+        else not_shown(),
+        panel({}, api.recurring_problems(), recurring_view, csv_url("recurring", query))
+        if "recurring" in wanted
         else not_shown(),
     )
     return dict(zip(PANELS, panels, strict=True))

@@ -1,0 +1,62 @@
+"""The Analytics page's "Recurring problems" panel and the "Recurring" badge, against the fakes."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.web_gateway.conftest import Browser
+from tests.web_gateway.fakes import FakeAnalytics, recurring_problems
+
+HTMX = {"HX-Request": "true"}
+
+
+async def test_the_panel_shows_chart_table_ticket_links_and_csv(
+    helpdesk: Browser, fake_analytics: FakeAnalytics
+) -> None:
+    page = await helpdesk.get("/analytics")
+    assert page.status_code == 200
+    asked = [r.url for r in fake_analytics.requests if r.url.path == "/recurring-problems"]
+    assert [str(url.params) for url in asked] == [""]  # the service's defaults
+    assert '<section id="recurring-panel"' in page.text
+    assert 'id="recurring-chart-title">Tickets of the same category per place</title>' in page.text
+    assert "Places with at least 3 tickets of the same category opened in the last 30 days" in page.text
+    assert "<td>Lift lobby (B1-L0)<br>" in page.text
+    for ticket_id in (3, 2, 1):
+        assert f'<a href="/tickets/{ticket_id}">#{ticket_id}</a>' in page.text
+    assert 'href="/analytics/recurring.csv"' in page.text
+    csv = await helpdesk.get("/analytics/recurring.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.headers["content-disposition"] == 'attachment; filename="campusdesk-recurring.csv"'
+    assert fake_analytics.requests[-1].url.params.get("format") == "csv"
+    fragment = await helpdesk.get("/analytics", headers={**HTMX, "HX-Target": "recurring-panel"})
+    assert fragment.text.lstrip().startswith('<section id="recurring-panel"')
+
+
+async def test_no_recurring_place_is_said_in_words(helpdesk: Browser, fake_analytics: FakeAnalytics) -> None:
+    fake_analytics.recurring = recurring_problems().model_copy(update={"places": []})
+    page = await helpdesk.get("/analytics")
+    assert page.status_code == 200
+    assert "0 places with at least 3 tickets of the same category opened in the last 30 days." in page.text
+    assert 'id="recurring-table"' not in page.text
+
+
+async def test_simple_users_cannot_see_the_panel(user: Browser) -> None:
+    assert (await user.get("/analytics/recurring.csv")).status_code == 403
+
+
+async def test_an_outage_of_the_category_service_blanks_the_panel_only(
+    helpdesk: Browser, gateway: httpx.AsyncClient
+) -> None:
+    from campusdesk_common.http_client import UpstreamClient
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    app = gateway._transport.app  # type: ignore[attr-defined]
+    app.state.analytics_category = UpstreamClient(
+        "category analytics", "http://down", transport=httpx.MockTransport(refuse)
+    )
+    page = await helpdesk.get("/analytics")
+    assert page.status_code == 200
+    assert page.text.count("This analysis is unavailable right now: The category analytics") == 2
+    assert page.text.count('role="img"') == 2

@@ -1,0 +1,65 @@
+"""Recurring problems in the gateway: the Analytics panel's view, and the "Recurring" badge for staff.
+
+Both ask the category analytics service with its defaults (3 tickets in 30 days): the
+service owns what "recurring" means; the gateway only shows its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from campusdesk_common.contracts.analytics_category import RecurringPlace, RecurringProblems
+from web_gateway.analytics_api import AnalyticsApi
+from web_gateway.charts import BarChart, bar_chart
+from web_gateway.security import current_role
+from web_gateway.upstream import UpstreamProblem
+
+# A badge is a hint: a ticket page or list never waits longer than this for it.
+BADGE_WAIT_SECONDS = 1.5
+
+
+@dataclass(frozen=True)
+class RecurringView:
+    answer: RecurringProblems
+    caption: str
+    chart: BarChart
+
+
+def place_label(place: RecurringPlace) -> str:
+    """ "Lift lobby (B1-L0), Main building: Facility management" — a place and what keeps happening there."""
+    room = place.room
+    retired = " (retired)" if room.retired else ""
+    return f"{room.room_name} ({room.room_code}){retired}, {room.building_name}: {place.label}"
+
+
+def recurring_view(answer: RecurringProblems) -> RecurringView:
+    places = len(answer.places)
+    caption = (
+        f"{places} place{'s' if places != 1 else ''} with at least {answer.min_tickets} tickets of the same "
+        f"category opened in the last {answer.days} days."
+    )
+    chart = bar_chart(
+        "Tickets of the same category per place",
+        caption,
+        "tickets",
+        [(place_label(place), float(place.count)) for place in answer.places],
+    )
+    return RecurringView(answer, caption, chart)
+
+
+async def recurring_places(request: Request) -> dict[int, RecurringPlace]:
+    """For staff: each ticket of a recurring problem, with its place. Empty for simple users, and
+    when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
+    if current_role(request) != "helpdesk":
+        return {}
+    state = request.app.state
+    api = AnalyticsApi(state.analytics_open, state.analytics_resolution, state.analytics_category)
+    try:
+        async with asyncio.timeout(BADGE_WAIT_SECONDS):
+            answer = await api.recurring_problems()
+    except (UpstreamProblem, TimeoutError):
+        return {}
+    return {ticket_id: place for place in answer.places for ticket_id in place.ticket_ids}
