@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.web_gateway.conftest import Browser
-from tests.web_gateway.fakes import FakeAnalytics, recurring_problems
+from tests.web_gateway.fakes import FakeAnalytics, FakeTicketService, recurring_problems
 
 HTMX = {"HX-Request": "true"}
 
@@ -60,3 +60,48 @@ async def test_an_outage_of_the_category_service_blanks_the_panel_only(
     assert page.status_code == 200
     assert page.text.count("This analysis is unavailable right now: The category analytics") == 2
     assert page.text.count('role="img"') == 2
+
+
+async def test_staff_see_the_recurring_badge_on_the_list_and_the_ticket_page(
+    helpdesk: Browser, fake_tickets: FakeTicketService
+) -> None:
+    for n in range(4):
+        fake_tickets.add(f"The lift lobby light is broken again ({n})", category="facility_management")
+    listed = await helpdesk.get("/tickets?status=all")
+    assert listed.status_code == 200
+    assert listed.text.count(">Recurring</span>") == 3  # tickets 1, 2 and 3; not 4
+    sentence = "One of 3 Facility management tickets at Lift lobby (B1-L0) opened in the last 30 days."
+    assert f'title="{sentence}"' in listed.text
+    page = await helpdesk.get("/tickets/2")
+    assert '<a class="badge recurring" href="/analytics#recurring-panel">Recurring</a>' in page.text
+    assert f'<p class="small" id="recurring-note">{sentence}</p>' in page.text
+    other = await helpdesk.get("/tickets/4")
+    assert other.status_code == 200 and "recurring-note" not in other.text
+
+
+async def test_simple_users_never_see_the_badge_nor_make_the_gateway_ask(
+    user: Browser, fake_tickets: FakeTicketService, fake_analytics: FakeAnalytics
+) -> None:
+    fake_tickets.add("The lift lobby light is broken again")
+    assert "Recurring" not in (await user.get("/tickets")).text
+    assert "Recurring" not in (await user.get("/tickets/1")).text
+    assert [r for r in fake_analytics.requests if r.url.path == "/recurring-problems"] == []
+
+
+async def test_without_the_category_service_the_pages_work_without_badges(
+    helpdesk: Browser, fake_tickets: FakeTicketService, gateway: httpx.AsyncClient
+) -> None:
+    from campusdesk_common.http_client import UpstreamClient
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    app = gateway._transport.app  # type: ignore[attr-defined]
+    app.state.analytics_category = UpstreamClient(
+        "category analytics", "http://down", transport=httpx.MockTransport(refuse)
+    )
+    fake_tickets.add("The lift lobby light is broken again")
+    listed = await helpdesk.get("/tickets?status=all")
+    page = await helpdesk.get("/tickets/1")
+    assert (listed.status_code, page.status_code) == (200, 200)
+    assert "Recurring" not in listed.text and "recurring-note" not in page.text

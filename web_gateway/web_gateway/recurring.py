@@ -50,9 +50,9 @@ def recurring_view(answer: RecurringProblems) -> RecurringView:
     return RecurringView(answer, caption, chart)
 
 
-async def recurring_places(request: Request) -> dict[int, RecurringPlace]:
-    """For staff: each ticket of a recurring problem, with its place. Empty for simple users, and
-    when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
+async def recurring_badges(request: Request) -> dict[int, str]:
+    """For staff: each ticket of a recurring problem, with a sentence saying which. Empty for simple users,
+    and when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
     if current_role(request) != "helpdesk":
         return {}
     state = request.app.state
@@ -62,4 +62,9 @@ async def recurring_places(request: Request) -> dict[int, RecurringPlace]:
             answer = await api.recurring_problems()
     except (UpstreamProblem, TimeoutError):
         return {}
-    return {ticket_id: place for place in answer.places for ticket_id in place.ticket_ids}
+    return {
+        ticket_id: f"One of {place.count} {place.label} tickets at {place.room.room_name} ({place.room.room_code}) "
+        f"opened in the last {answer.days} days."
+        for place in answer.places
+        for ticket_id in place.ticket_ids
+    }

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from web_gateway.recurring import recurring_badges
 from web_gateway.templating import render, wants_fragment
 from web_gateway.ticket_api import TicketApi
 from web_gateway.views import ticket_view
@@ -51,6 +52,7 @@ async def render_ticket_page(
         "draft_description": view.ticket.description if draft_description is None else draft_description,
         "draft_message": draft_message,
         "poll_seconds": request.app.state.settings.message_poll_seconds,
+        "recurring": await recurring_badges(request),
     }
     return render(request, "ticket_detail.html", context, fragments=DETAIL_FRAGMENTS, status=status)
 

@@ -27,6 +27,7 @@ from web_gateway.dependencies import (
     VersionFormDep,
     statuses_listed,
 )
+from web_gateway.recurring import recurring_badges
 from web_gateway.templating import render, render_block, see_other
 from web_gateway.ticket_pages import render_new_ticket, render_ticket_page
 from web_gateway.upstream import DEFAULT_RETRY_AFTER, UpstreamUnavailable
@@ -43,6 +44,7 @@ async def list_tickets(request: Request, role: RoleDep, api: TicketApiDep, filte
     """The tickets the person may see, with search, filters and cursor pagination."""
     page = await part(api.search(filters.search_params(PAGE_SIZE)), UpstreamUnavailable)
     context = {"filters": filters, "statuses": statuses_listed(role), "page": page}
+    context["recurring"] = await recurring_badges(request)  # staff: the "Recurring" badge
     if page.error is None:
         return render(request, "tickets_list.html", context, fragments=LIST_FRAGMENTS)
     retry = {"Retry-After": str(DEFAULT_RETRY_AFTER)}
