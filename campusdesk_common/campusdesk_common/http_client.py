@@ -54,6 +54,7 @@ class UpstreamClient:
         *,
         params: Any = None,
         json: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         retry: bool | None = None,
     ) -> httpx.Response:
@@ -67,7 +68,9 @@ class UpstreamClient:
         attempts = 1 + (self.retries if may_retry else 0)
         for attempt in range(attempts):
             try:
-                return await self._client.request(method, path, params=params, json=json, headers=headers)
+                return await self._client.request(
+                    method, path, params=params, json=json, content=content, headers=headers
+                )
             except httpx.TimeoutException as exc:
                 logger.warning("%s timed out on %s %s: %s", self.name, method, path, exc)
                 raise ServiceUnavailable(f"The {self.name} did not answer in time.") from exc

@@ -20,6 +20,7 @@ from web_gateway.forms import (
     VersionForm,
     form_of,
 )
+from web_gateway.places import ROOM_CODE as PLACE_CODE
 from web_gateway.security import csrf_is_valid, current_role
 from web_gateway.ticket_api import TicketApi
 
@@ -75,6 +76,8 @@ def ticket_filters(
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str | None, Query(max_length=20)] = None,
     category: Annotated[str, Query(max_length=40)] = "",
+    building: Annotated[str, Query(max_length=32)] = "",
+    room: Annotated[str, Query(max_length=32)] = "",
     cursor: Annotated[str, Query(max_length=500)] = "",
 ) -> TicketFilters:
     """The list's filters; staff start on the Open tab, users on their open and active tickets."""
@@ -83,7 +86,10 @@ def ticket_filters(
         raise PageError(422, "Unknown filter", f"There is no status filter called {status!r}.")
     if category not in ("", *CATEGORIES):
         raise PageError(422, "Unknown filter", f"There is no category called {category!r}.")
-    return TicketFilters(q=q, status=status, category=category, cursor=cursor)
+    for name, code in (("building", building), ("room", room)):
+        if code and not PLACE_CODE.fullmatch(code):
+            raise PageError(422, "Unknown filter", f"{code!r} is not a {name} code.")
+    return TicketFilters(q=q, status=status, category=category, building=building, room=room, cursor=cursor)
 
 
 def analysis_named(analysis: str) -> Analysis:

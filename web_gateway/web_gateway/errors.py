@@ -7,12 +7,16 @@ reason and the person's text; anything else shows the error page.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from campusdesk_common.contracts.places import Room
 from web_gateway.forms import SUBMISSION_KEY, FormEcho, InvalidForm, form_echo
+from web_gateway.places import UnclearPlace
 from web_gateway.security import current_role
 from web_gateway.templating import render, render_block, see_other
 from web_gateway.ticket_api import TicketApi
@@ -50,16 +54,27 @@ def error_page(request: Request, status: int, title: str, detail: str) -> Respon
 
 
 async def show_form_again(
-    request: Request, echo: FormEcho, status: int, *, field: str | None = None, message: str, unavailable: bool = False
+    request: Request,
+    echo: FormEcho,
+    status: int,
+    *,
+    field: str | None = None,
+    message: str,
+    unavailable: bool = False,
+    candidates: Sequence[Room] = (),
 ) -> Response:
-    """The page the form came from, with `message` under the refused text box (or on top) and the text kept."""
+    """The page the form came from, with `message` under the refused field (or on top) and the text kept."""
     if echo.page == "new_ticket":
         key = echo.drafts.get("submission_key", "")
         return render_new_ticket(
             request,
             status=status,
             description=echo.drafts.get("description", ""),
+            where=echo.drafts.get("where", ""),
+            place_note=echo.drafts.get("place_note", ""),
             error=None if unavailable else message,
+            error_field=field,
+            candidates=candidates,
             unavailable=message if unavailable else None,
             submission_key=key if SUBMISSION_KEY.fullmatch(key) else None,
         )
@@ -162,8 +177,11 @@ def install_page_error_handlers(app: FastAPI) -> None:
     async def _invalid_form(request: Request, exc: InvalidForm) -> Response:
         echo = form_echo(request)
         if echo is None:
-            return error_page(request, 422, "Please check the form", exc.message)
-        return await show_form_again(request, echo, 422, field=exc.field, message=exc.message)
+            return error_page(request, exc.status, "Please check the form", exc.message)
+        candidates = exc.candidates if isinstance(exc, UnclearPlace) else []
+        return await show_form_again(
+            request, echo, exc.status, field=exc.field, message=exc.message, candidates=candidates
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

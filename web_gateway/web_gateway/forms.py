@@ -67,10 +67,30 @@ class Form(BaseModel):
     text_field: ClassVar[str | None] = None
 
 
+def _place_note(value: str) -> str | None:
+    text = value.strip()
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValueError(f"Where exactly is at most {MAX_NOTE_LENGTH} characters.")
+    return text or None
+
+
+def _where(value: str) -> str:
+    if len(value.strip()) > MAX_WHERE_LENGTH:
+        raise ValueError(f"Where is at most {MAX_WHERE_LENGTH} characters: a building or room name or a room code.")
+    return value.strip()
+
+
+MAX_NOTE_LENGTH = 200
+MAX_WHERE_LENGTH = 200
+
+
 class NewTicketForm(Form):
-    kept, text_field = ("description", "submission_key"), "description"
+    # "where" is resolved to a room by the route (`web_gateway.places.resolve_place`).
+    kept, text_field = ("description", "submission_key", "where", "place_note"), "description"
     description: Annotated[str, _text("description"), Field(default="", validate_default=True)]
     submission_key: SubmissionKey
+    where: Annotated[str, AfterValidator(_where)] = ""
+    place_note: Annotated[str | None, AfterValidator(lambda v: _place_note(v or ""))] = None
 
 
 class DescriptionForm(Form):
@@ -118,10 +138,11 @@ class FormEcho:
 class InvalidForm(Exception):
     """A form field did not pass its checks; `message` says why in a sentence."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.field = field_name
         self.message = message
+        self.status = status
 
 
 def parse_form(model: type[F], data: dict[str, str]) -> F:
@@ -170,6 +191,8 @@ class TicketFilters(BaseModel):
     # "" (the role's default list), "all", or one status the role may list.
     status: str = ""
     category: str = ""
+    building: str = ""
+    room: str = ""
     cursor: str = ""
 
     def search_params(self, limit: int) -> list[tuple[str, str]]:
@@ -178,11 +201,20 @@ class TicketFilters(BaseModel):
         params += [("q", self.q.strip())] if self.q.strip() else []
         params += [("status", self.status)] if self.status not in ("", "all") else []
         params += [("category", self.category)] if self.category else []
+        params += [("building", self.building)] if self.building else []
+        params += [("room", self.room)] if self.room else []
         return params + ([("cursor", self.cursor)] if self.cursor else [])
 
     def url(self, **changes: str) -> str:
         """This list's address with `changes` (empty values left out, the cursor dropped unless given)."""
-        values = {"q": self.q, "status": self.status, "category": self.category, **changes}
+        values = {
+            "q": self.q,
+            "status": self.status,
+            "category": self.category,
+            "building": self.building,
+            "room": self.room,
+            **changes,
+        }
         return "/tickets?" + urlencode({k: v for k, v in values.items() if v})
 
 

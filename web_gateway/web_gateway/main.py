@@ -12,6 +12,7 @@ from campusdesk_common.app_factory import new_service_app
 from campusdesk_common.health import ReadinessCheck
 from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.logging import configure_logging
+from web_gateway.body_limits import LARGEST_BODY_BYTES, RouteBodyLimits
 from web_gateway.errors import install_page_error_handlers
 from web_gateway.routes import include_routes
 from web_gateway.security import FormEncodingCheck, SecurityHeaders, load_secret
@@ -55,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="The pages of CampusDesk (HTML, enhanced with htmx).",
         lifespan=lifespan,
         readiness_checks=_readiness_checks,
-        # A description of 5,000 multi-byte characters is ~60 KB once form-encoded.
-        max_body_bytes=256 * 1024,
+        # The largest body any route takes; RouteBodyLimits (outside it) holds each route to its own.
+        max_body_bytes=LARGEST_BODY_BYTES,
     )
     # Read once at start-up (not per request) so every worker signs with the same key.
     app.state.secret = load_secret(settings)
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_page_error_handlers(app)
     # Innermost, so the size limit (added by new_service_app) bounds the body it reads.
     app.user_middleware.append(Middleware(FormEncodingCheck))
+    app.add_middleware(RouteBodyLimits)
     app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
     include_routes(app)
     return app

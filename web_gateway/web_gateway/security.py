@@ -122,7 +122,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if not path.startswith(_DOCS_PATHS):
+                # A response with a policy of its own (a photo's sandbox) keeps it.
+                if not path.startswith(_DOCS_PATHS) and "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"

@@ -35,5 +35,8 @@ class Settings(ServiceSettings):
     # Idempotency-Key up to this many times, within this many seconds, before the person is told.
     write_recovery_attempts: int = Field(default=3, ge=0, le=10)
     write_recovery_seconds: float = Field(default=6.0, gt=0, le=30)
+    # Where people reach the gateway: the QR codes on the walls carry absolute addresses built from
+    # this, never from the request's Host header (which a client chooses).
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     # Seconds between two polls of a thread for new messages.
     message_poll_seconds: int = 3

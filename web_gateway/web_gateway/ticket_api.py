@@ -6,8 +6,19 @@ contract models (`campusdesk_common.contracts.tickets`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel
 
+from campusdesk_common.contracts.places import (
+    DirectoryPreview,
+    DirectoryReplaced,
+    DirectoryUpload,
+    PhotoRef,
+    PlaceDirectory,
+    Room,
+    RoomMatches,
+)
 from campusdesk_common.contracts.tickets import (
     CategoryExplanation,
     CategoryPrediction,
@@ -26,9 +37,20 @@ from campusdesk_common.contracts.tickets import (
 )
 from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.vocabulary import Role
-from web_gateway.upstream import Answer, Recovery, call, call_recovering
+from web_gateway.upstream import Answer, Recovery, UpstreamUnavailable, call, call_recovering, send
 
 SIMILAR_SHOWN = 3
+ROOMS_SUGGESTED = 10
+# What a photo may be served as: the ticket service re-encodes every photo to one of these.
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+@dataclass(frozen=True)
+class PhotoBytes:
+    """A photo (or its thumbnail) as the ticket service served it."""
+
+    content: bytes
+    content_type: str
 
 
 class TicketApi:
@@ -101,3 +123,32 @@ class TicketApi:
         return await call(
             self.client, "POST", "/classify", CategoryPrediction, json=body, headers=self.headers, retry=True
         )
+
+    async def directory(self) -> PlaceDirectory:
+        return await call(self.client, "GET", "/places", PlaceDirectory, headers=self.headers)
+
+    async def rooms(self, text: str, limit: int = ROOMS_SUGGESTED) -> list[Room]:
+        params = {"q": text, "limit": str(limit)}
+        return (await call(self.client, "GET", "/places/rooms", RoomMatches, params=params, headers=self.headers)).items
+
+    async def preview_directory(self, csv: str) -> DirectoryPreview:
+        body = DirectoryUpload(csv=csv).model_dump(mode="json")
+        return await call(self.client, "POST", "/places/preview", DirectoryPreview, json=body, headers=self.headers)
+
+    async def replace_directory(self, csv: str) -> DirectoryReplaced:
+        body = DirectoryUpload(csv=csv).model_dump(mode="json")
+        return await call(self.client, "PUT", "/places", DirectoryReplaced, json=body, headers=self.headers)
+
+    async def upload_photo(self, content: bytes, key: str | None) -> PhotoRef:
+        """Store one photo's bytes (the ticket service decodes and re-encodes them); its id goes with the form."""
+        headers = {**self._idempotent(key), "Content-Type": "application/octet-stream"}
+        return await call(self.client, "POST", "/photos", PhotoRef, content=content, headers=headers)
+
+    async def photo(self, photo_id: int, *, thumbnail: bool = False) -> PhotoBytes:
+        """A photo's bytes, only when this role may see its ticket (else `NotFound`)."""
+        path = f"/photos/{photo_id}" + ("/thumbnail" if thumbnail else "")
+        response = await send(self.client, "GET", path, headers=self.headers)
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in PHOTO_TYPES:
+            raise UpstreamUnavailable(f"The {self.client.name} served a photo that is not an image; it is not shown.")
+        return PhotoBytes(response.content, content_type)

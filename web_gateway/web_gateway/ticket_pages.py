@@ -6,11 +6,13 @@ them is refused, with the person's text kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from campusdesk_common.contracts.places import MAX_PHOTOS, Room
 from web_gateway.recurring import recurring_badges
 from web_gateway.templating import render, wants_fragment
 from web_gateway.ticket_api import TicketApi
@@ -62,16 +64,34 @@ def render_new_ticket(
     *,
     status: int = 200,
     description: str = "",
+    where: str = "",
+    place_note: str = "",
+    room: Room | None = None,
+    place_notice: str | None = None,
     error: str | None = None,
+    error_field: str | None = None,
+    candidates: Sequence[Room] = (),
     unavailable: str | None = None,
     submission_key: str | None = None,
 ) -> Response:
-    """The report form; after a refusal it keeps the text and the one-time key of the first attempt."""
+    """The report form; after a refusal it keeps the text and the one-time key of the first attempt.
+
+    `error` shows under the field it is about ("where", "photos", else the description);
+    `candidates` are the rooms an ambiguous "Where?" could mean.
+    """
+    shown_under = error_field if error_field in ("where", "photos") else "description"
     context = {
         "description": description,
+        "where": where,
+        "place_note": place_note,
+        "room": room,
+        "place_notice": place_notice,
         "error": error,
+        "error_field": shown_under,
+        "candidates": candidates,
         "unavailable": unavailable,
         "submission_key": submission_key,
         "preview": None,
+        "max_photos": MAX_PHOTOS,
     }
     return render(request, "ticket_new.html", context, status=status)

@@ -55,6 +55,12 @@ class UpstreamRejected(UpstreamProblem):
     status, title = 422, "Please check what you entered"
 
 
+class TooLarge(UpstreamRejected):
+    """The service refused a body over its size limit (413), e.g. a photo over 10 MB."""
+
+    status, title = 413, "Too large"
+
+
 class Forbidden(UpstreamProblem):
     status, title = 403, "Not allowed for your role"
 
@@ -81,6 +87,7 @@ _PROBLEM_BY_STATUS: dict[int, type[UpstreamProblem]] = {
     404: NotFound,
     409: Conflict,
     412: StaleVersion,
+    413: TooLarge,
     422: UpstreamRejected,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -16,6 +17,7 @@ from web_gateway.templating import render, see_other
 router = APIRouter()
 
 HOME = {"user": "/tickets/new", "helpdesk": "/tickets"}
+REPORT_PATH = re.compile(r"/report(\?room=[A-Za-z0-9._-]{1,32})?")
 
 
 @router.get("/")
@@ -25,11 +27,14 @@ async def entry(request: Request) -> Response:
 
 
 @router.post("/role", dependencies=[CsrfDep])
-async def choose_role(request: Request, role: Annotated[str, Form()] = "") -> Response:
-    """Remember the chosen role in a cookie and go to that role's home page."""
+async def choose_role(
+    request: Request, role: Annotated[str, Form()] = "", next_url: Annotated[str, Form(alias="next")] = ""
+) -> Response:
+    """Remember the chosen role in a cookie and go to that role's home page (or the QR report it came from)."""
     if role not in ROLES:
         raise PageError(422, "Unknown role", "Choose “{}” or “{}”.".format(*ROLE_LABELS.values()))
-    response = see_other(HOME[role])
+    # Only a report address is followed: never another site, never any other page.
+    response = see_other(next_url if REPORT_PATH.fullmatch(next_url) else HOME[role])
     response.set_cookie(
         ROLE_COOKIE,
         role,
