@@ -339,7 +339,9 @@ class FakeTicketService:
             ]
             return answer(similar_page(found[:3]))
         if path.startswith("/places"):
-            return self.places.handle(request, role, self.used_rooms())
+            answered = self.places.handle(request, role, self.used_rooms())
+            self._refresh_places()
+            return answered
         if path.startswith("/photos"):
             return self._photo(request, role)
         if path == "/tickets" and request.method == "POST":
@@ -347,6 +349,13 @@ class FakeTicketService:
         if path == "/tickets":
             return self._search(request, role)
         return self._one_ticket(request, role)
+
+    def _refresh_places(self) -> None:
+        # Like the real service, a ticket's place is the room as the directory has it now (retired or not).
+        for t in list(self.tickets.values()):
+            if t.place is not None:
+                current = self.places.rooms[t.place.room.room_code]
+                self.tickets[t.id] = t.model_copy(update={"place": t.place.model_copy(update={"room": current})})
 
     def used_rooms(self) -> set[str]:
         return {t.place.room.room_code for t in self.tickets.values() if t.place is not None}
