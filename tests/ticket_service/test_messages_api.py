@@ -22,6 +22,7 @@ async def test_both_roles_post_and_a_message_is_activity_not_a_version(api: Api)
             "author_role": role,
             "body": text.strip(),
             "created_at": body["created_at"],
+            "photos": [],
         }
         assert body["created_at"].endswith("+00:00")
         posted.append(body)

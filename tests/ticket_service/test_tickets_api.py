@@ -38,6 +38,8 @@ async def test_both_roles_create_a_ticket(api: Api, role: str) -> None:
         "closed_at": None,
         "version": 1,
         "message_count": 0,
+        "place": None,
+        "photos": [],
     }
     assert before <= _moment(body["opened_at"]) <= datetime.now(UTC)
     read = await api.client.get(response.headers["location"], headers={"X-Role": role})

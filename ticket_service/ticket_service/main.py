@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from campusdesk_common.app_factory import new_service_app
+from campusdesk_common.app_factory import DEFAULT_MAX_BODY_BYTES, new_service_app
 from campusdesk_common.health import ReadinessCheck
 from campusdesk_common.logging import configure_logging
+from ticket_service.body_limits import LARGEST_BODY_BYTES, RouteBodyLimits
 from ticket_service.classifier import load_classifier
 from ticket_service.classifier.retraining import Retrainer
 from ticket_service.classifier.similarity import stop_similar_tickets
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Every `/tickets` request carries `X-Role: user` or `X-Role: helpdesk`.",
         lifespan=lifespan,
         readiness_checks=_readiness_checks,
+        max_body_bytes=LARGEST_BODY_BYTES,
     )
+    app.add_middleware(RouteBodyLimits, default_bytes=DEFAULT_MAX_BODY_BYTES)
     from ticket_service.routes import include_routes
 
     include_routes(app)

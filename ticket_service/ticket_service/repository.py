@@ -9,11 +9,26 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, func, insert, literal, select, text, true, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from campusdesk_common.vocabulary import NOT_CLOSED, STATUSES
+from ticket_service import places
 from ticket_service.domain import EventDraft
 from ticket_service.models import BigId, CategoryCorrection, Message, Ticket, TicketEvent, UTCDateTime
 
@@ -34,6 +49,8 @@ TICKET_COLUMNS = (
     tickets.c.closed_at,
     tickets.c.version,
     tickets.c.message_count,
+    tickets.c.room_code,
+    tickets.c.place_note,
 )
 MESSAGE_COLUMNS = (messages.c.id, messages.c.ticket_id, messages.c.author_role, messages.c.body, messages.c.created_at)
 EVENT_COLUMNS = (events.c.id, events.c.kind, events.c.role, events.c.at, events.c.old_value, events.c.new_value)
@@ -60,10 +77,20 @@ async def ticket_status(connection: AsyncConnection, ticket_id: int) -> str | No
 
 
 async def insert_ticket(
-    connection: AsyncConnection, *, description: str, category: str, confidence: float, role: str, now: datetime
+    connection: AsyncConnection,
+    *,
+    description: str,
+    category: str,
+    confidence: float,
+    role: str,
+    now: datetime,
+    room_code: str | None = None,
+    place_note: str | None = None,
 ) -> RowMapping:
     """Store a new open ticket and its `created` history event."""
     values = {
+        "room_code": room_code,
+        "place_note": place_note,
         "description": description,
         "category": category,
         "category_confidence": confidence,
@@ -178,11 +205,14 @@ def _status_predicate(statuses: Collection[str]) -> ColumnElement[bool]:
 
 
 def _search_predicate(connection: AsyncConnection, q: str) -> ColumnElement[bool]:
+    """The text in the description, or in the code or name of the ticket's room or building."""
     if connection.dialect.name == "sqlite":
         # SQLite's LIKE folds ASCII only; campusdesk_casefold (registered per connection) folds all of Unicode.
-        return func.instr(func.campusdesk_casefold(tickets.c.description), q.casefold()) > 0
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return tickets.c.description.ilike(f"%{escaped}%", escape="\\")  # served by the pg_trgm GIN index
+        in_description = func.instr(func.campusdesk_casefold(tickets.c.description), q.casefold()) > 0
+    else:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        in_description = tickets.c.description.ilike(f"%{escaped}%", escape="\\")  # the pg_trgm GIN index
+    return or_(in_description, places.place_search_predicate(connection, q))
 
 
 async def list_tickets(
@@ -193,6 +223,8 @@ async def list_tickets(
     q: str | None,
     after: tuple[datetime, int] | None,
     limit: int,
+    room: str | None = None,
+    building: str | None = None,
 ) -> Sequence[RowMapping]:
     """Tickets newest activity first, keyset-paginated on (updated_at, id)."""
     if not statuses:
@@ -200,6 +232,10 @@ async def list_tickets(
     statement = select(*TICKET_COLUMNS).where(_status_predicate(statuses))
     if categories:
         statement = statement.where(tickets.c.category.in_(sorted(categories)))
+    if room is not None:
+        statement = statement.where(tickets.c.room_code == room)
+    if building is not None:
+        statement = statement.where(places.building_predicate(building))
     if q:
         statement = statement.where(_search_predicate(connection, q))
     if after is not None:

@@ -5,17 +5,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from campusdesk_common.contracts.tickets import HistoryPage, MessagePage, MessageRead, TicketPage, TicketRead
+from campusdesk_common.contracts.tickets import (
+    HistoryPage,
+    MessagePage,
+    MessageRead,
+    TicketCreate,
+    TicketPage,
+    TicketRead,
+)
 from campusdesk_common.problems import Conflict, InvalidInput, NotFound
 from campusdesk_common.vocabulary import Category, Status
-from ticket_service import counters, domain, repository, rollups
+from ticket_service import counters, domain, photo_store, places, repository, rollups
 from ticket_service.classifier import Prediction
 from ticket_service.dependencies import MAX_ID, UnitOfWork
 
@@ -39,20 +46,42 @@ def state_of(row: RowMapping) -> domain.TicketState:
     )
 
 
+async def ticket_reads(connection: AsyncConnection, rows: Sequence[RowMapping]) -> list[TicketRead]:
+    """Tickets as the API shows them: each row with its place and its report's photos."""
+    found_places = await places.places_of(connection, rows)
+    photos = await photo_store.refs_of_tickets(connection, (row["id"] for row in rows))
+    return [
+        TicketRead.model_validate({**row, "place": found_places.get(row["id"]), "photos": photos.get(row["id"], [])})
+        for row in rows
+    ]
+
+
+async def ticket_read(connection: AsyncConnection, row: RowMapping) -> TicketRead:
+    return (await ticket_reads(connection, [row]))[0]
+
+
 async def create_ticket(
-    connection: AsyncConnection, *, description: str, role: str, prediction: Prediction
+    connection: AsyncConnection, report: TicketCreate, *, role: str, prediction: Prediction
 ) -> TicketRead:
-    """Open a ticket with its predicted category."""
+    """Open a ticket with its predicted category, its place and its photos."""
+    if report.place_note is not None and report.room_code is None:
+        raise InvalidInput("A place note needs a room: send room_code with place_note.", slug="note-without-room")
+    if report.room_code is not None:
+        await places.ensure_reportable_room(connection, report.room_code)
+    now = utcnow()
     row = await repository.insert_ticket(
         connection,
-        description=description,
+        description=report.description,
         category=prediction.category,
         confidence=min(max(float(prediction.confidence), 0.0), 1.0),
         role=role,
-        now=utcnow(),
+        now=now,
+        room_code=report.room_code,
+        place_note=report.place_note,
     )
+    await photo_store.attach(connection, report.photo_ids, ticket_id=row["id"], message_id=None, now=now)
     await counters.record_created(connection, category=row["category"], opened_at=row["opened_at"])
-    return TicketRead.model_validate(row)
+    return await ticket_read(connection, row)
 
 
 async def update_ticket(
@@ -76,14 +105,14 @@ async def update_ticket(
         now = utcnow()
         plan = domain.plan_change(ticket, role, change, now=now)
         if not plan.changes_anything:
-            return TicketRead.model_validate(row)
+            return await ticket_read(connection, row)
         updated = await repository.update_ticket(
             connection, ticket_id, expected_version=ticket.version, expected_status=ticket.status, values=plan.values
         )
         if updated is None:
             continue  # another request changed it first: decide again on what is there now
         await _record_change(connection, uow, ticket, updated, role, plan, now, on_correction)
-        return TicketRead.model_validate(updated)
+        return await ticket_read(connection, updated)
     raise Conflict("The ticket is being changed by others right now; read it again and retry.", slug="busy-ticket")
 
 
@@ -122,14 +151,19 @@ async def _record_change(
         )
 
 
-async def post_message(connection: AsyncConnection, ticket_id: int, *, role: str, body: str) -> MessageRead:
+async def post_message(
+    connection: AsyncConnection, ticket_id: int, *, role: str, body: str, photo_ids: Sequence[int] = ()
+) -> MessageRead:
     """Add a message to a ticket that is not closed; it counts as activity (updated_at), not as a version."""
-    at = await repository.count_new_message(connection, ticket_id, now=utcnow())
+    now = utcnow()
+    at = await repository.count_new_message(connection, ticket_id, now=now)
     if at is None:
         domain.ensure_accepts_messages(ticket_id, await repository.ticket_status(connection, ticket_id))
         raise Conflict(f"Ticket {ticket_id} takes no new messages.", slug="ticket-closed")  # not reached
     message = await repository.insert_message(connection, ticket_id, role=role, body=body, now=at)
-    return MessageRead.model_validate(message)
+    await photo_store.attach(connection, photo_ids, ticket_id=ticket_id, message_id=message["id"], now=now)
+    photos = await photo_store.refs_of_messages(connection, [message["id"]])
+    return MessageRead.model_validate({**message, "photos": photos.get(message["id"], [])})
 
 
 def encode_cursor(row: Mapping[Any, Any]) -> str:
@@ -164,6 +198,8 @@ async def list_tickets(
     q: str | None,
     cursor: str | None,
     limit: int,
+    room: str | None = None,
+    building: str | None = None,
 ) -> TicketPage:
     """One page of tickets the role may see, newest activity first."""
     after = decode_cursor(cursor) if cursor else None
@@ -174,9 +210,11 @@ async def list_tickets(
         q=q.strip() if q else None,
         after=after,
         limit=limit + 1,
+        room=room,
+        building=building,
     )
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return TicketPage(items=[TicketRead.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor)
+    return TicketPage(items=await ticket_reads(connection, rows[:limit]), next_cursor=next_cursor)
 
 
 async def list_messages(
@@ -187,7 +225,9 @@ async def list_messages(
         connection, ticket_id, after=after, limit=None if limit is None else limit + 1
     )
     more = limit is not None and len(rows) > limit
-    items = [MessageRead.model_validate(row) for row in (rows[:limit] if limit is not None else rows)]
+    rows = rows[:limit] if limit is not None else rows
+    photos = await photo_store.refs_of_messages(connection, (row["id"] for row in rows))
+    items = [MessageRead.model_validate({**row, "photos": photos.get(row["id"], [])}) for row in rows]
     return MessagePage(items=items, next_after=items[-1].id if more else None)
 
 

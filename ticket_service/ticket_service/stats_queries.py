@@ -110,10 +110,13 @@ _RESOLUTION_MONTHLY = text(
         GROUP BY month
     ),
     histogram AS (
-        SELECT month, bucket, CAST(SUM(CAST(count AS INTEGER)) AS BIGINT) AS n
+        SELECT month,
+               CASE WHEN bucket BETWEEN :fine_from AND :fine_to THEN bucket
+                    ELSE (bucket / :bucket_group) * :bucket_group END AS bucket,
+               CAST(SUM(CAST(count AS INTEGER)) AS BIGINT) AS n
         FROM resolution_histogram
         WHERE month >= :first AND month <= :last AND category IN :categories
-        GROUP BY month, bucket
+        GROUP BY 1, 2
     )
     SELECT totals.month, totals.closed_count, totals.total_seconds, histogram.bucket, histogram.n
     FROM totals JOIN histogram ON histogram.month = totals.month
@@ -124,14 +127,32 @@ _RESOLUTION_MONTHLY = text(
 
 
 async def resolution_monthly(
-    connection: AsyncConnection, *, first: str, last: str, categories: Sequence[Category]
+    connection: AsyncConnection,
+    *,
+    first: str,
+    last: str,
+    categories: Sequence[Category],
+    bucket_group: int = 1,
+    fine_buckets: Sequence[int] | None = None,
 ) -> list[MonthResolutionFacts]:
     """Months ("YYYY-MM", first..last inclusive) with closed tickets in `categories`, oldest first.
 
     Per month: how many closed, the exact sum of their resolution times, and the non-empty
-    buckets of the resolution-time histogram (`campusdesk_common.contracts.stats.histogram_bucket`).
+    bins of the resolution-time histogram (`campusdesk_common.contracts.stats.histogram_bucket`):
+    one bucket per bin, or `bucket_group` buckets per bin outside `fine_buckets` (aligned to
+    the groups by the caller), so a consumer can read a month's shape in ~100 bins, then the
+    buckets it needs one by one.
     """
-    rows = await connection.execute(_RESOLUTION_MONTHLY, {"first": first, "last": last, "categories": list(categories)})
+    fine_from, fine_to = fine_buckets if fine_buckets is not None else (-1, -1)
+    params = {
+        "first": first,
+        "last": last,
+        "categories": list(categories),
+        "bucket_group": bucket_group,
+        "fine_from": fine_from,
+        "fine_to": fine_to,
+    }
+    rows = await connection.execute(_RESOLUTION_MONTHLY, params)
     totals: dict[str, tuple[int, float]] = {}
     histograms: dict[str, list[HistogramBin]] = {}
     for month, closed_count, total_seconds, bucket, n in rows:  # ordered by month, then bucket

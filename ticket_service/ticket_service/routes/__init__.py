@@ -10,9 +10,11 @@ def include_routes(app: FastAPI) -> None:
 
     Order matters: `/tickets/similar` must be matched before `/tickets/{ticket_id}`.
     """
-    from ticket_service.routes import classification, messages, stats, tickets
+    from ticket_service.routes import classification, messages, photos, places, stats, tickets
 
     app.include_router(classification.router)
     app.include_router(tickets.router)
     app.include_router(messages.router)
     app.include_router(stats.router)
+    app.include_router(places.router)
+    app.include_router(photos.router)

@@ -50,11 +50,14 @@ async def post_message(
     uow: UnitOfWorkDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
-    """Post a message on an open or active ticket; it counts as activity on the ticket."""
+    """Post a message, with up to 3 photos from `POST /photos`, on an open or active ticket; it counts as activity."""
     scope = f"POST /tickets/{ticket_id}/messages"
 
     async def post(connection: AsyncConnection) -> StoredResponse:
-        return created_message(await service.post_message(connection, ticket_id, role=role, body=payload.body))
+        message = await service.post_message(
+            connection, ticket_id, role=role, body=payload.body, photo_ids=payload.photo_ids
+        )
+        return created_message(message)
 
     request_hash = idempotency.fingerprint(scope, role, payload.model_dump())
     return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=post)

@@ -85,6 +85,11 @@ async def resolution_monthly(
     category: Annotated[
         list[Category] | None, Query(description="Categories to include (repeatable); all when absent.")
     ] = None,
+    bucket_group: Annotated[
+        int, Query(ge=1, le=4096, description="Buckets per bin outside fine_from..fine_to (1: every bucket).")
+    ] = 1,
+    fine_from: Annotated[int | None, Query(ge=0, le=1_000_000, description="First bucket answered alone.")] = None,
+    fine_to: Annotated[int | None, Query(ge=0, le=1_000_000, description="Last bucket answered alone.")] = None,
 ) -> Response:
     """Count, total and histogram of resolution times of closed tickets, per opening month."""
     for name, value in (("from", first), ("to", last)):
@@ -92,9 +97,21 @@ async def resolution_monthly(
             raise InvalidInput(f"`{name}` must be a month written YYYY-MM (01..12), not {value!r}.")
     if first > last:
         raise InvalidInput("`from` must not be after `to`.")
+    fine: list[int] | None = None
+    if fine_from is not None or fine_to is not None:
+        if fine_from is None or fine_to is None or fine_from > fine_to:
+            raise InvalidInput("`fine_from` and `fine_to` go together, and `fine_from` must not be after `fine_to`.")
+        if fine_from % bucket_group or (fine_to + 1) % bucket_group:
+            raise InvalidInput("`fine_from` and `fine_to` + 1 must be multiples of `bucket_group`.")
+        fine = [fine_from, fine_to]
     categories = [c for c in CATEGORIES if category is None or c in category]
-    months = await stats_queries.resolution_monthly(connection, first=first, last=last, categories=categories)
-    return many_cells_response(ResolutionMonthly(first=first, last=last, categories=categories, months=months))
+    months = await stats_queries.resolution_monthly(
+        connection, first=first, last=last, categories=categories, bucket_group=bucket_group, fine_buckets=fine
+    )
+    answer = ResolutionMonthly(
+        first=first, last=last, categories=categories, months=months, bucket_group=bucket_group, fine_buckets=fine
+    )
+    return many_cells_response(answer)
 
 
 @router.get(

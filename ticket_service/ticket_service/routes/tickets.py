@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from campusdesk_common.contracts.places import PlaceCode
 from campusdesk_common.contracts.tickets import HistoryPage, TicketCreate, TicketPage, TicketRead, TicketUpdate
 from campusdesk_common.problems import problem_responses
 from campusdesk_common.vocabulary import Category, Status
@@ -51,13 +52,15 @@ async def create_ticket(
     uow: UnitOfWorkDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
-    """Report a problem: the ticket opens with a category assigned from its description."""
+    """Report a problem, optionally with a room and photos: it opens with a category from its description.
+
+    `room_code` must name a current room of the campus directory and `photo_ids` photos uploaded with
+    `POST /photos` and not attached yet (a 422 names the one that is not).
+    """
     prediction = await predict(payload.description)  # before the transaction: it holds no lock meanwhile
 
     async def create(connection: AsyncConnection) -> StoredResponse:
-        ticket = await service.create_ticket(
-            connection, description=payload.description, role=role, prediction=prediction
-        )
+        ticket = await service.create_ticket(connection, payload, role=role, prediction=prediction)
         return created_ticket(ticket)
 
     scope = "POST /tickets"
@@ -73,14 +76,29 @@ async def list_tickets(
     category: Annotated[list[Category] | None, Query(description="Only these categories (repeatable).")] = None,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, pattern=_SEARCH_TEXT, description="Text in the description, any case."),
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=_SEARCH_TEXT,
+            description="Text in the description, or in the code or name of the room or building, any case.",
+        ),
     ] = None,
+    room: Annotated[PlaceCode | None, Query(description="Only tickets at this room (by code).")] = None,
+    building: Annotated[PlaceCode | None, Query(description="Only tickets in this building (by code).")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Tickets per page.")] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
 ) -> Response:
     """List tickets, newest activity first; a `user` never sees closed ones."""
     page = await service.list_tickets(
-        connection, role=role, statuses=status, categories=category, q=q, cursor=cursor, limit=limit
+        connection,
+        role=role,
+        statuses=status,
+        categories=category,
+        q=q,
+        cursor=cursor,
+        limit=limit,
+        room=room,
+        building=building,
     )
     return json_response(page)
 
@@ -88,9 +106,9 @@ async def list_tickets(
 @router.get(
     "/{ticket_id}", response_model=TicketRead, responses={**_WITH_ETAG, **problem_responses(400, 404, 422, 503)}
 )
-async def get_ticket(ticket: ReadableTicketDep) -> Response:
-    """Read one ticket (404 for a `user` asking for a closed one)."""
-    return ticket_response(TicketRead.model_validate(ticket))
+async def get_ticket(ticket: ReadableTicketDep, connection: ReadConnectionDep) -> Response:
+    """Read one ticket with its place and photos (404 for a `user` asking for a closed one)."""
+    return ticket_response(await service.ticket_read(connection, ticket))
 
 
 @router.patch(
