@@ -13,7 +13,7 @@ the mean of two ranks, each within that bound, so it holds too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, HistogramBin, histogram_bounds
 
@@ -22,22 +22,46 @@ from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, HistogramBin, his
 MEDIAN_MAX_ERROR = round(HISTOGRAM_RATIO - 1, 6)
 
 
-def median_seconds(histogram: Sequence[HistogramBin]) -> float:
-    """The estimated median (seconds) of the times counted in a non-empty `histogram`."""
+def median_seconds(histogram: Sequence[HistogramBin], width: Callable[[int], int] = lambda _bucket: 1) -> float:
+    """The estimated median (seconds) of the times counted in a non-empty `histogram`.
+
+    `width(bucket)` is how many buckets a bin spans (`bin_width`); the bound holds when the
+    bins of the middle ranks are single buckets (`middle_bins` tells which they are).
+    """
     ordered = sorted(histogram, key=lambda b: b.bucket)
+    low_rank, high_rank = _middle_ranks(ordered)
+    return (_time_at_rank(ordered, low_rank, width) + _time_at_rank(ordered, high_rank, width)) / 2
+
+
+def middle_bins(histogram: Sequence[HistogramBin]) -> tuple[int, int]:
+    """The `bucket` of the bins holding the two middle ranks (the same one for most months)."""
+    ordered = sorted(histogram, key=lambda b: b.bucket)
+    low_rank, high_rank = _middle_ranks(ordered)
+    return _bin_at_rank(ordered, low_rank).bucket, _bin_at_rank(ordered, high_rank).bucket
+
+
+def _middle_ranks(ordered: Sequence[HistogramBin]) -> tuple[int, int]:
     total = sum(b.count for b in ordered)
     if total == 0:
         raise ValueError("the histogram is empty")
-    low_rank, high_rank = (total - 1) // 2, total // 2
-    return (_time_at_rank(ordered, low_rank) + _time_at_rank(ordered, high_rank)) / 2
+    return (total - 1) // 2, total // 2
 
 
-def _time_at_rank(histogram: Sequence[HistogramBin], rank: int) -> float:
-    """The estimated `rank`-th smallest time (0-based) of an ascending histogram, in log space inside its bucket."""
+def _bin_at_rank(histogram: Sequence[HistogramBin], rank: int) -> HistogramBin:
     before = 0
     for b in histogram:
         if rank < before + b.count:
-            lower, upper = histogram_bounds(b.bucket)
+            return b
+        before += b.count
+    raise ValueError(f"rank {rank} is beyond the {before} times of the histogram")
+
+
+def _time_at_rank(histogram: Sequence[HistogramBin], rank: int, width: Callable[[int], int]) -> float:
+    """The estimated `rank`-th smallest time (0-based) of an ascending histogram, in log space inside its bin."""
+    before = 0
+    for b in histogram:
+        if rank < before + b.count:
+            lower, upper = histogram_bounds(b.bucket, width(b.bucket))
             fraction = (rank - before + 0.5) / b.count
             return float((lower + 1) * ((upper + 1) / (lower + 1)) ** fraction - 1)
         before += b.count

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from analytics_resolution_service.median import MEDIAN_MAX_ERROR, median_seconds
@@ -79,7 +79,9 @@ def hours(seconds: float) -> float:
     return round(seconds / 3600, 2)
 
 
-def month_figures(month: str, facts: MonthResolutionFacts | None) -> MonthResolution:
+def month_figures(
+    month: str, facts: MonthResolutionFacts | None, width: Callable[[int], int] = lambda _bucket: 1
+) -> MonthResolution:
     """One month's figures; nulls when nothing opened that month has been closed."""
     if facts is None:
         return MonthResolution(month=month, closed_tickets=0, average_hours=None, median_hours=None)
@@ -89,19 +91,22 @@ def month_figures(month: str, facts: MonthResolutionFacts | None) -> MonthResolu
         month=month,
         closed_tickets=facts.closed_count,
         average_hours=hours(facts.total_resolution_seconds / facts.closed_count),
-        median_hours=hours(median_seconds(facts.histogram)),
+        median_hours=hours(median_seconds(facts.histogram, width)),
     )
 
 
 def build_answer(
-    months: Sequence[str], categories: Sequence[Category], facts: Iterable[MonthResolutionFacts]
+    months: Sequence[str],
+    categories: Sequence[Category],
+    facts: Iterable[MonthResolutionFacts],
+    width: Callable[[int], int] = lambda _bucket: 1,
 ) -> ResolutionTime:
-    """Every month of the range, oldest first, gaps filled."""
+    """Every month of the range, oldest first, gaps filled; `width(bucket)`: buckets per histogram bin."""
     known = {f.month: f for f in facts}
     return ResolutionTime(
         categories=list(categories),
         median_max_error=MEDIAN_MAX_ERROR,
-        months=[month_figures(month, known.get(month)) for month in months],
+        months=[month_figures(month, known.get(month), width) for month in months],
     )
 
 

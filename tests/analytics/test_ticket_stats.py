@@ -194,3 +194,29 @@ async def test_stats_are_documented_in_the_ticket_service_openapi(ticket_client:
         operation = paths[path]["get"]
         assert operation["summary"] and "X-Role" in operation["description"]
         assert "503" in operation["responses"]
+
+
+async def test_resolution_monthly_groups_buckets_outside_the_fine_window(
+    database_url: str, ticket_client: httpx.AsyncClient
+) -> None:
+    """bucket_group=k answers k buckets per bin, except fine_from..fine_to, one bucket per bin; counts still add up."""
+    opened = utc(2026, 6, 1)
+    times = [3600.0 * h for h in (0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89)]
+    await insert_tickets(database_url, [Row(IT, "closed", opened, opened + timedelta(seconds=t)) for t in times])
+    buckets = sorted(histogram_bucket(t) for t in times)
+    fine_from = buckets[5] // 32 * 32
+    params = {"from": "2026-06", "to": "2026-06", "bucket_group": 32, "fine_from": fine_from, "fine_to": fine_from + 31}
+    response = await ticket_client.get("/stats/resolution-monthly", params=params)
+    answer = ResolutionMonthly.model_validate_json(response.content)
+    assert (answer.bucket_group, answer.fine_buckets) == (32, [fine_from, fine_from + 31])
+    (june,) = answer.months
+    expected: dict[int, int] = {}
+    for b in buckets:
+        key = b if fine_from <= b <= fine_from + 31 else b // 32 * 32
+        expected[key] = expected.get(key, 0) + 1
+    assert _histogram(june) == expected and sum(expected.values()) == june.closed_count == len(times)
+    for bad in ({"fine_from": 5, "fine_to": 36}, {"fine_from": 32}, {"fine_from": 64, "fine_to": 31}):
+        refused = await ticket_client.get(
+            "/stats/resolution-monthly", params={"from": "2026-06", "to": "2026-06", "bucket_group": 32, **bad}
+        )
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"

@@ -7,6 +7,7 @@ medians, gaps, rounding); the ticket service only counts and sums.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
@@ -28,9 +29,16 @@ def histogram_bucket(seconds: float) -> int:
     return math.floor(math.log(max(seconds, 0.0) + 1.0) / _LOG_RATIO)
 
 
-def histogram_bounds(bucket: int) -> tuple[float, float]:
-    """The range of resolution times (seconds) `[lower, upper)` a bucket holds."""
-    return math.exp(bucket * _LOG_RATIO) - 1.0, math.exp((bucket + 1) * _LOG_RATIO) - 1.0
+def histogram_bounds(bucket: int, width: int = 1) -> tuple[float, float]:
+    """The range of resolution times (seconds) `[lower, upper)` of `width` buckets from `bucket`."""
+    return math.exp(bucket * _LOG_RATIO) - 1.0, math.exp((bucket + width) * _LOG_RATIO) - 1.0
+
+
+def bin_width(bucket: int, group: int, fine: Sequence[int] | None) -> int:
+    """How many buckets the histogram bin starting at `bucket` spans (see `ResolutionMonthly.bucket_group`)."""
+    if group == 1 or (fine is not None and fine[0] <= bucket <= fine[1]):
+        return 1
+    return group
 
 
 class HourCount(BaseModel):
@@ -76,6 +84,18 @@ class ResolutionMonthly(BaseModel):
     first: str = Field(description="First month of the range (YYYY-MM).")
     last: str = Field(description="Last month of the range (YYYY-MM), inclusive.")
     categories: list[Category]
+    bucket_group: int = Field(
+        default=1,
+        ge=1,
+        description="Buckets per histogram bin outside `fine_buckets`: a bin's `bucket` is then the first of "
+        "`bucket_group` consecutive buckets (a multiple of it). 1: every bin is one bucket.",
+    )
+    fine_buckets: list[int] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="[first, last]: the buckets answered one bin per bucket although `bucket_group` > 1.",
+    )
     months: list[MonthResolutionFacts] = Field(
         description="Only months with at least one closed ticket, oldest first; the caller fills the gaps."
     )

@@ -14,12 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BeforeValidator
 
+from campusdesk_common.contracts.places import PlaceTicketCounts
 from campusdesk_common.contracts.stats import ActiveCounts, OpenTicketCounts, ResolutionMonthly
 from campusdesk_common.problems import InvalidInput, problem_responses
 from campusdesk_common.vocabulary import CATEGORIES, Category
-from ticket_service import stats_queries
+from ticket_service import places, stats_queries
 from ticket_service.dependencies import ReadConnectionDep
-from ticket_service.routes.responses import many_cells_response
+from ticket_service.routes.responses import json_response, many_cells_response
 
 
 def _iso_text_only(value: object) -> object:
@@ -112,6 +113,28 @@ async def resolution_monthly(
         first=first, last=last, categories=categories, months=months, bucket_group=bucket_group, fine_buckets=fine
     )
     return many_cells_response(answer)
+
+
+@router.get(
+    "/place-tickets",
+    response_model=PlaceTicketCounts,
+    responses=problem_responses(422, 503),
+    description="Per room and category, the ids of the tickets (any status) opened in `[since, until)`, only "
+    "for the pairs with at least `min_count` of them: the facts behind the recurring-problems analysis."
+    + _INTERNAL.replace("never ticket contents", "never ticket contents (ticket ids, rooms and categories)"),
+)
+async def place_ticket_counts(
+    connection: ReadConnectionDep,
+    since: Annotated[IsoDateTime, Query(description="Start of the window, inclusive (ISO 8601 with offset).")],
+    until: Annotated[IsoDateTime, Query(description="End of the window, exclusive (ISO 8601 with offset).")],
+    min_count: Annotated[int, Query(ge=1, le=10_000, description="Only pairs with at least this many tickets.")] = 3,
+) -> Response:
+    """Tickets per room and category opened in a time window, for pairs with at least `min_count`."""
+    since, until = _in_utc("since", since), _in_utc("until", until)
+    if since >= until:
+        raise InvalidInput("`since` must be earlier than `until`.")
+    cells = await places.place_ticket_cells(connection, since=since, until=until, min_count=min_count)
+    return json_response(PlaceTicketCounts(since=since, until=until, min_count=min_count, cells=cells))
 
 
 @router.get(
