@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,13 +18,16 @@ from pydantic import BaseModel
 from campusdesk_common.contracts.registry import PROVIDERS, Operation
 from campusdesk_common.contracts.tickets import MessageCreate, TicketCreate, TicketUpdate
 from campusdesk_common.http_client import UpstreamClient
+from tests.contracts.live import CAMPUS, jpeg_bytes
 from tests.contracts.schemas import matching_operation
 from web_gateway.analytics_api import AnalyticsApi
 from web_gateway.ticket_api import TicketApi
 
 ANALYTICS = ("analytics_open_service", "analytics_resolution_service", "analytics_category_service")
 # Gateway client methods whose answer is not JSON, so no contract model applies.
-NOT_JSON = {"AnalyticsApi.csv"}
+NOT_JSON = {"AnalyticsApi.csv", "TicketApi.photo"}
+# Answers that are bytes, not JSON, so the registry (JSON answers only) lists no model for them.
+BINARY_ANSWERS = re.compile(r"^/photos/\d+(/thumbnail)?$")
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Received:
 class Log:
     received: list[Received] = field(default_factory=list)
     called: set[str] = field(default_factory=set)
+    binary: list[str] = field(default_factory=list)  # answers that are bytes (photos)
 
     def transport(self, provider: str, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
         return _Recorder(self, provider, inner)
@@ -52,6 +57,9 @@ class _Recorder(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and BINARY_ANSWERS.match(request.url.path):
+            self.log.binary.append(f"{request.method} {request.url} {response.status_code}")
+            return response
         operation = matching_operation(set(PROVIDERS[self.provider]), request.method, request.url.path)
         self.log.received.append(Received(self.provider, operation, f"{request.method} {request.url}", response))
         return response
@@ -108,7 +116,17 @@ async def drive_gateway(log: Log, transports: Callable[[str], httpx.AsyncBaseTra
     analytics_clients = [client(name) for name in ANALYTICS]
     analytics: Any = _Tracked(AnalyticsApi(*analytics_clients), log.called)
     try:
-        created = await user.create(TicketCreate(description="The WiFi in room 2.14 drops every hour"), "contract-1")
+        await staff.replace_directory(CAMPUS)
+        await staff.preview_directory(CAMPUS)
+        await user.directory()
+        await user.rooms("library")
+        photo = await user.upload_photo(jpeg_bytes(), "contract-photo")
+        report = TicketCreate(
+            description="The WiFi in room 2.14 drops every hour", room_code="LIB-101", photo_ids=[photo.id]
+        )
+        created = await user.create(report, "contract-1")
+        await user.photo(photo.id)
+        await user.photo(photo.id, thumbnail=True)
         await staff.search([("status", "open")])
         current = await staff.get(created.id)
         await staff.update(created.id, TicketUpdate(status="active"), current.version)
@@ -122,6 +140,7 @@ async def drive_gateway(log: Log, transports: Callable[[str], httpx.AsyncBaseTra
         await analytics.open_tickets([("days", "30")])
         await analytics.resolution_time([])
         await analytics.active_by_category()
+        await analytics.recurring_problems()
         await analytics.csv("category", [])
     finally:
         for upstream in (tickets, *analytics_clients):
@@ -133,7 +152,7 @@ async def drive_analytics_services(log: Log, ticket_transport: httpx.AsyncBaseTr
     queries = {
         "analytics_open_service": ["/open-tickets?hours=6", "/open-tickets?days=30"],
         "analytics_resolution_service": ["/resolution-time"],
-        "analytics_category_service": ["/active-by-category"],
+        "analytics_category_service": ["/active-by-category", "/recurring-problems"],
     }
     for service, paths in queries.items():
         app: FastAPI = importlib.import_module(f"{service}.main").create_app(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from campusdesk_common.contracts.registry import PROVIDERS, Operation
 from tests.support.services import ServiceProcess, free_port
@@ -18,6 +20,19 @@ from tests.support.services import ServiceProcess, free_port
 START_TIMEOUT = 90.0
 USER = {"X-Role": "user"}
 HELPDESK = {"X-Role": "helpdesk"}
+CAMPUS = (
+    "building_code,building_name,floor,room_code,room_name\n"
+    "LIB,Library,1,LIB-101,Reading room\n"
+    "LIB,Library,2,LIB-201,Study hall\n"
+    "SCI,Science,0,SCI-001,Lab\n"
+)
+
+
+def jpeg_bytes() -> bytes:
+    """A small JPEG photo, as a phone's camera would send one (smaller)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(out, "JPEG")
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -74,15 +89,28 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
         return response.json() if response.is_success else None
 
     t = "ticket_service"
-    first = call(t, ("POST", "/tickets"), "/tickets", USER, json={"description": "The WiFi in the library drops"})
+    call(t, ("PUT", "/places"), "/places", HELPDESK, json={"csv": CAMPUS})
+    call(t, ("GET", "/places"), "/places", {})
+    call(t, ("GET", "/places/rooms"), "/places/rooms", {}, params={"q": "library"})
+    photo = [
+        call(t, ("POST", "/photos"), "/photos", {**USER, "Content-Type": "image/jpeg"}, content=jpeg_bytes())["id"]
+    ]
+    message_photo = [call(t, ("POST", "/photos"), "/photos", USER, content=jpeg_bytes())["id"]]
+    report = {"description": "The WiFi in the library drops", "room_code": "LIB-101", "place_note": "By the window"}
+    first = call(t, ("POST", "/tickets"), "/tickets", USER, json={**report, "photo_ids": photo})
     second = call(t, ("POST", "/tickets"), "/tickets", USER, json={"description": "The elevator in B is stuck"})
     one, two = f"/tickets/{first['id']}", f"/tickets/{second['id']}"
     call(t, ("PATCH", "/tickets/{ticket_id}"), one, HELPDESK, json={"status": "active"})
     call(t, ("PATCH", "/tickets/{ticket_id}"), two, HELPDESK, json={"status": "active"})
     call(t, ("PATCH", "/tickets/{ticket_id}"), two, HELPDESK, json={"status": "closed"})
     call(t, ("PATCH", "/tickets/{ticket_id}"), one, HELPDESK, json={"category": "facility_management"})
-    call(t, ("POST", "/tickets/{ticket_id}/messages"), f"{one}/messages", USER, json={"body": "Still down."})
+    message = {"body": "Still down.", "photo_ids": message_photo}
+    call(t, ("POST", "/tickets/{ticket_id}/messages"), f"{one}/messages", USER, json=message)
     call(t, ("POST", "/tickets/{ticket_id}/messages"), f"{one}/messages", HELPDESK, json={"body": "On it."})
+    # One preview with file errors, one leaving out a room a ticket refers to and one no ticket does.
+    call(t, ("POST", "/places/preview"), "/places/preview", HELPDESK, json={"csv": "building,room\nLIB,LIB-101\n"})
+    smaller = CAMPUS.replace("LIB,Library,1,LIB-101,Reading room\n", "").replace("SCI,Science,0,SCI-001,Lab\n", "")
+    call(t, ("POST", "/places/preview"), "/places/preview", HELPDESK, json={"csv": smaller + "SCI,Science,0,SCI-002,"})
     call(t, ("GET", "/tickets"), "/tickets", HELPDESK)
     call(t, ("GET", "/tickets"), "/tickets", USER, params={"limit": 1})  # a page with a next cursor
     call(t, ("GET", "/tickets/{ticket_id}"), one, USER)
@@ -101,6 +129,7 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     call(t, ("GET", "/stats/open-tickets"), "/stats/open-tickets", {}, params=window)
     call(t, ("GET", "/stats/resolution-monthly"), "/stats/resolution-monthly", {}, params=months)
     call(t, ("GET", "/stats/active-by-category"), "/stats/active-by-category", {})
+    call(t, ("GET", "/stats/place-tickets"), "/stats/place-tickets", {}, params={**window, "min_count": 1})
 
     call("analytics_open_service", ("GET", "/open-tickets"), "/open-tickets", {}, params={"hours": 6})
     call("analytics_open_service", ("GET", "/open-tickets"), "/open-tickets", {}, params={"days": 1})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import ColumnElement, Table, case, delete, exists, func, insert, literal, or_, select, update
@@ -19,6 +20,7 @@ from campusdesk_common.contracts.places import (
     DirectoryReplaced,
     Place,
     PlaceDirectory,
+    PlaceTickets,
     Room,
     RoomMatches,
 )
@@ -26,7 +28,7 @@ from campusdesk_common.problems import InvalidInput
 from ticket_service.directory import CheckedDirectory, check_directory
 from ticket_service.models import Building as BuildingRow
 from ticket_service.models import Room as RoomRow
-from ticket_service.models import Ticket
+from ticket_service.models import Ticket, UTCDateTime
 
 buildings = cast(Table, BuildingRow.__table__)
 rooms = cast(Table, RoomRow.__table__)
@@ -231,3 +233,40 @@ async def replace(connection: AsyncConnection, csv_text: str) -> DirectoryReplac
     await connection.execute(delete(buildings).where(~exists().where(rooms.c.building_code == buildings.c.code)))
     retired = await connection.scalar(select(func.count()).select_from(rooms).where(rooms.c.retired.is_(True)))
     return DirectoryReplaced(buildings=len(checked.buildings), rooms=len(new_rooms), retired_rooms=int(retired or 0))
+
+
+async def place_ticket_cells(
+    connection: AsyncConnection, *, since: datetime, until: datetime, min_count: int
+) -> list[PlaceTickets]:
+    """Per (room, category), the tickets opened in `[since, until)` (any status), for pairs with at least
+    `min_count` of them; most tickets first. Served by the partial index `ix_tickets_placed_opened_at`."""
+    window = (
+        tickets.c.room_code.is_not(None),
+        tickets.c.opened_at >= literal(since, UTCDateTime()),
+        tickets.c.opened_at < literal(until, UTCDateTime()),
+    )
+    pairs = (
+        await connection.execute(
+            select(tickets.c.room_code, tickets.c.category)
+            .where(*window)
+            .group_by(tickets.c.room_code, tickets.c.category)
+            .having(func.count() >= min_count)
+        )
+    ).all()
+    if not pairs:
+        return []
+    wanted = {(room_code, category) for room_code, category in pairs}
+    rows = await connection.execute(
+        select(tickets.c.id, tickets.c.room_code, tickets.c.category)
+        .where(*window, tickets.c.room_code.in_(sorted({room for room, _ in wanted})))
+        .order_by(tickets.c.opened_at.desc(), tickets.c.id.desc())
+    )
+    ids: dict[tuple[str, str], list[int]] = {pair: [] for pair in wanted}
+    for ticket_id, room_code, category in rows:
+        if (room_code, category) in ids:
+            ids[(room_code, category)].append(ticket_id)
+    found = await rooms_by_code(connection, {room for room, _ in wanted})
+    cells = [
+        PlaceTickets(room=found[room], category=category, ticket_ids=ids[(room, category)]) for room, category in wanted
+    ]
+    return sorted(cells, key=lambda cell: (-len(cell.ticket_ids), cell.room.room_code, cell.category))

@@ -10,7 +10,14 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from campusdesk_common.contracts import analytics_category, analytics_open, analytics_resolution, stats, tickets
+from campusdesk_common.contracts import (
+    analytics_category,
+    analytics_open,
+    analytics_resolution,
+    places,
+    stats,
+    tickets,
+)
 
 
 class Answer(NamedTuple):
@@ -35,6 +42,12 @@ PROVIDERS: dict[str, dict[Operation, Answer]] = {
         ("GET", "/stats/open-tickets"): Answer(200, stats.OpenTicketCounts),
         ("GET", "/stats/resolution-monthly"): Answer(200, stats.ResolutionMonthly),
         ("GET", "/stats/active-by-category"): Answer(200, stats.ActiveCounts),
+        ("GET", "/stats/place-tickets"): Answer(200, places.PlaceTicketCounts),
+        ("GET", "/places"): Answer(200, places.PlaceDirectory),
+        ("GET", "/places/rooms"): Answer(200, places.RoomMatches),
+        ("POST", "/places/preview"): Answer(200, places.DirectoryPreview),
+        ("PUT", "/places"): Answer(200, places.DirectoryReplaced),
+        ("POST", "/photos"): Answer(201, places.PhotoRef),
     },
     "analytics_open_service": {("GET", "/open-tickets"): Answer(200, analytics_open.OpenTickets)},
     "analytics_resolution_service": {("GET", "/resolution-time"): Answer(200, analytics_resolution.ResolutionTime)},

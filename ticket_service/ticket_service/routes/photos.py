@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from campusdesk_common.contracts.places import MAX_PHOTO_BYTES, PhotoRef
 from campusdesk_common.problems import InvalidInput, NotFound, problem_responses
-from ticket_service import domain, photo_store
-from ticket_service.dependencies import MAX_ID, ReadConnectionDep, RoleDep, UnitOfWorkDep
+from ticket_service import domain, idempotency, photo_store
+from ticket_service.dependencies import MAX_ID, IdempotencyKeyDep, ReadConnectionDep, RoleDep, UnitOfWorkDep
+from ticket_service.idempotency import StoredResponse
 from ticket_service.photos import process_photo
-from ticket_service.routes.responses import json_response
 from ticket_service.service import utcnow
 
 router = APIRouter(prefix="/photos", tags=["photos"])
@@ -61,19 +63,28 @@ def _slots(request: Request) -> asyncio.Semaphore:
         }
     },
 )
-async def upload_photo(request: Request, role: RoleDep, uow: UnitOfWorkDep) -> Response:
+async def upload_photo(
+    request: Request, role: RoleDep, uow: UnitOfWorkDep, idempotency_key: IdempotencyKeyDep = None
+) -> Response:
     """Upload a photo for a report or message to come: it is re-encoded (no EXIF or GPS), at most 2048 px.
 
     It stays unattached until `POST /tickets` or a message lists its id in `photo_ids`; an upload
-    nobody attaches within an hour is deleted.
+    nobody attaches within an hour is deleted. A retry with the same Idempotency-Key and the same
+    bytes answers the first upload again.
     """
     raw = await request.body()
     if not raw:
         raise InvalidInput("The request body is empty: send the image file itself.", slug="not-an-image")
     async with _slots(request):
         photo = await asyncio.to_thread(process_photo, raw)  # CPU-bound: never on the event loop
-    stored = await photo_store.store(await uow.connection(), photo, now=utcnow())
-    return json_response(stored, status_code=201, headers={"Location": f"/photos/{stored.id}"})
+
+    async def store(connection: AsyncConnection) -> StoredResponse:
+        stored = await photo_store.store(connection, photo, now=utcnow())
+        return StoredResponse(201, stored.model_dump_json(), f"/photos/{stored.id}")
+
+    scope = "POST /photos"
+    request_hash = idempotency.fingerprint(scope, role, hashlib.sha256(raw).hexdigest())
+    return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=store)
 
 
 async def _serve(connection: ReadConnectionDep, role: str, photo_id: int, *, thumbnail: bool) -> Response:
