@@ -138,4 +138,28 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     resolution = ("GET", "/resolution-time")
     call("analytics_resolution_service", resolution, "/resolution-time", {}, params={"category": "technical_it"})
     call("analytics_category_service", ("GET", "/active-by-category"), "/active-by-category", {})
+    _recurring_problem(providers[t].url)
+    call("analytics_category_service", ("GET", "/recurring-problems"), "/recurring-problems", {})
+    recurring = ("GET", "/recurring-problems")
+    call("analytics_category_service", recurring, "/recurring-problems", {}, params={"min_tickets": 1, "days": 7})
     return answers
+
+
+def _recurring_problem(ticket_url: str) -> None:
+    """Three facility tickets at one room of CAMPUS, so the recurring-problems answer has a place with its tickets."""
+    with httpx.Client(base_url=ticket_url, timeout=30) as client:
+        for n in range(3):
+            made = client.post(
+                "/tickets",
+                json={"description": f"The lift lobby light is out ({n})", "room_code": "LIB-201"},
+                headers=USER,
+            )
+            assert made.status_code == 201, made.text
+            if made.json()["category"] != "facility_management":
+                tag = f'"{made.json()["version"]}"'
+                fixed = client.patch(
+                    f"/tickets/{made.json()['id']}",
+                    json={"category": "facility_management"},
+                    headers={**HELPDESK, "If-Match": tag},
+                )
+                assert fixed.status_code == 200, fixed.text

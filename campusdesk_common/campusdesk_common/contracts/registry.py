@@ -51,5 +51,8 @@ PROVIDERS: dict[str, dict[Operation, Answer]] = {
     },
     "analytics_open_service": {("GET", "/open-tickets"): Answer(200, analytics_open.OpenTickets)},
     "analytics_resolution_service": {("GET", "/resolution-time"): Answer(200, analytics_resolution.ResolutionTime)},
-    "analytics_category_service": {("GET", "/active-by-category"): Answer(200, analytics_category.ActiveByCategory)},
+    "analytics_category_service": {
+        ("GET", "/active-by-category"): Answer(200, analytics_category.ActiveByCategory),
+        ("GET", "/recurring-problems"): Answer(200, analytics_category.RecurringProblems),
+    },
 }
