@@ -24,8 +24,8 @@ register_heif_opener()
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 THUMBNAIL_SIDE = 320
-# Pillow's names of what it decoded; phones write multi-picture JPEGs ("MPO").
-_ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF")
+# The only decoders tried. Phones' multi-picture JPEGs open through the JPEG decoder as "MPO".
+_ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 NOT_AN_IMAGE = "The file is not a JPEG, PNG, WebP or HEIC image."
 
 
