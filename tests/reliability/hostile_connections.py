@@ -1,5 +1,6 @@
 """The hostile-connection phase of `make fuzz`: while one service receives oversized heads and
-slow clients, it keeps answering `/health`, and every other service answers within 100 ms.
+slow clients, it keeps answering `/health`, and every other service answers within 100 ms
+(99th percentile of the probes).
 
 Durations are measured and judged here, in a manual run, never in `make test` (where
 `test_request_limits.py` checks the same behaviour without a clock).
@@ -33,7 +34,10 @@ class HostileReport:
         parts = []
         for name, times in self.probes.items():
             if times:
-                parts.append(f"{name} p50 {statistics.median(times) * 1000:.1f} ms max {max(times) * 1000:.1f} ms")
+                parts.append(
+                    f"{name} p50 {statistics.median(times) * 1000:.1f} ms p99 {percentile(times, 99) * 1000:.1f} ms "
+                    f"max {max(times) * 1000:.1f} ms ({len(times)} probes)"
+                )
         return f"under attack: {self.target}: " + "; ".join(parts)
 
 
@@ -100,11 +104,19 @@ def attack_and_probe(stack: Stack, target: str) -> HostileReport:
                 report.probes[name].append(took)
                 if not ok:
                     report.failures.append(f"{name}: /health failed")
-                elif took > PROBE_LIMIT and name != target:
-                    report.failures.append(f"{name}: /health took {took * 1000:.0f} ms")
     attacker.join()
     if attacker.exitcode != 0:
         report.failures.append(f"the attacking process failed (exit code {attacker.exitcode})")
     if not all(report.probes.values()):
         report.failures.append("no probe ran while the attack lasted")
+    # Judged on the 99th percentile: on a shared machine one probe in hundreds can wait for a
+    # core whatever the services do; the maximum is printed with the summary.
+    for name, times in report.probes.items():
+        if name != target and len(times) >= 2 and percentile(times, 99) > PROBE_LIMIT:
+            report.failures.append(f"{name}: /health p99 {percentile(times, 99) * 1000:.0f} ms")
     return report
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
