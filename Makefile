@@ -12,6 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ## run: start the five services on the local SQLite database (Ctrl-C stops them all)
 run: venv
 	$(PY) -m ticket_service migrate
+	$(PY) -m ticket_service_tools demo-campus
 	@echo "==> CampusDesk is starting: open http://127.0.0.1:8000"
 	$(VENV)/bin/honcho start -f Procfile
 

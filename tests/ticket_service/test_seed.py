@@ -187,3 +187,35 @@ def test_postgres_bulk_load_rebuilds_every_index_and_foreign_key(postgres_url: s
     seed_database(postgres_url, tickets=900, seed=3, now=NOW, rebuild_indexes=True, progress=False)
     assert len(_tickets(postgres_url)) == 1700
     _assert_rollups_exact(postgres_url)
+
+
+def test_seeded_tickets_have_places_on_the_demo_campus_loaded_once(database_url: str) -> None:
+    seed_database(database_url, tickets=TICKETS, seed=7, now=NOW, progress=False)
+    rooms = _rows(database_url, text("SELECT count(*), count(DISTINCT building_code) FROM rooms WHERE NOT retired"))
+    assert rooms == [(73, 5)]
+    placed = dict(
+        _rows(
+            database_url,
+            text(
+                "SELECT category, avg(CASE WHEN room_code IS NULL THEN 0.0 ELSE 1.0 END) FROM tickets GROUP BY category"
+            ),
+        )
+    )
+    assert placed["facility_management"] > 0.85 > placed["technical_it"] > placed["services_complaints"] > 0.35
+    # A seeded campus has recurring problems: a room with 3+ tickets of one category in the last 30 days.
+    since = NOW - timedelta(days=30)
+    hot = _rows(
+        database_url,
+        select(Ticket.room_code, Ticket.category)
+        .where(Ticket.room_code.is_not(None), Ticket.opened_at >= since)
+        .group_by(Ticket.room_code, Ticket.category)
+        .having(text("count(*) >= 3")),
+    )
+    assert len(hot) >= 3
+    # Seeding again appends tickets but leaves a non-empty directory alone.
+    engine = create_engine(sync_database_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE rooms SET name = 'Renamed' WHERE code = 'MAIN-001'"))
+    engine.dispose()
+    seed_database(database_url, tickets=10, seed=8, now=NOW, progress=False)
+    assert _rows(database_url, text("SELECT name FROM rooms WHERE code = 'MAIN-001'")) == [("Renamed",)]

@@ -1,7 +1,8 @@
 """`python -m ticket_service_tools <command>`: the ticket service's offline tools.
 
-Seeding (`make seed`), evaluating (`make eval-classifier`) and retraining (`make retrain`) the
-category model, and rebuilding the model or its data set. None of it ships in the image.
+Seeding (`make seed`), the demo campus (`make run` and `make seed` load it into an empty
+directory), evaluating (`make eval-classifier`) and retraining (`make retrain`) the category
+model, and rebuilding the model or its data set. None of it ships in the image.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--tickets", type=int, required=True, help="how many tickets to create")
     seed.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same data")
     seed.add_argument("--database-url", default=None, help=DATABASE_URL_HELP)
+    campus = commands.add_parser("demo-campus", help="load the demo campus into an empty campus directory")
+    campus.add_argument("--database-url", default=None, help=DATABASE_URL_HELP)
     evaluate = commands.add_parser("eval-classifier", help="accuracy, precision/recall and timing on the test split")
     evaluate.add_argument("--model", type=Path, default=PACKAGED_MODEL, help="a model .npz (default: the shipped one)")
     retrain = commands.add_parser("retrain", help="retrain from the shipped model plus the corrections in a database")
@@ -43,6 +46,11 @@ def main(argv: list[str] | None = None) -> None:
         from ticket_service_tools.seed import seed_database
 
         seed_database(args.database_url or Settings().database_url, tickets=args.tickets, seed=args.seed)
+    elif args.command == "demo-campus":
+        from ticket_service_tools.campus import DEMO_CAMPUS, load_demo_campus_if_empty
+
+        if load_demo_campus_if_empty(args.database_url or Settings().database_url):
+            print(f"loaded the demo campus ({DEMO_CAMPUS.name}) into the empty campus directory")
     elif args.command == "eval-classifier":
         from ticket_service_tools.classifier.evaluate import evaluate
 

@@ -56,6 +56,7 @@ from campusdesk_common.vocabulary import (
 )
 from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
+from ticket_service_tools.campus import current_room_codes, load_demo_campus_if_empty
 from ticket_service_tools.seed_texts import LANGUAGE_WEIGHTS, LANGUAGES, description_pool, message_pool
 
 I64 = npt.NDArray[np.int64]
@@ -69,6 +70,8 @@ DAY_US = 24 * HOUR_US
 OPEN, ACTIVE, CLOSED = range(len(STATUSES))
 AUTO: CategorySource = "auto"
 CATEGORY_WEIGHTS = (0.30, 0.45, 0.25)
+# Share of each category's tickets reported with a room (facility problems are almost always somewhere).
+PLACED_SHARE = (0.9, 0.55, 0.45)
 # Median hours from opening to the first helpdesk action, and from then to closing.
 RESPONSE_MEDIAN_HOURS = 2.5
 RESPONSE_SIGMA = 1.3
@@ -99,6 +102,7 @@ TICKET_COLUMNS = (
     "closed_at",
     "version",
     "message_count",
+    "room_code",
 )
 MESSAGE_COLUMNS = ("id", "ticket_id", "author_role", "body", "created_at")
 EVENT_COLUMNS = ("id", "ticket_id", "kind", "role", "at", "old_value", "new_value")
@@ -148,6 +152,7 @@ class _Chunk:
     event_ticket_id: I64
     event_step: I64  # 0 created, 1 open -> active, 2 active -> closed
     event_us: I64
+    room: I64  # index into the generator's room codes; -1: reported without a place
 
 
 @dataclass
@@ -197,8 +202,17 @@ def _buckets(seconds: F64) -> I64:
 class _Generator:
     """Deterministic rows for a seed: ticket k of the run is the same whatever else runs."""
 
-    def __init__(self, *, tickets: int, seed: int, now_us: int) -> None:
+    def __init__(self, *, tickets: int, seed: int, now_us: int, room_codes: Sequence[str] = ()) -> None:
         self.tickets = tickets
+        self.room_codes = list(room_codes)
+        # Each category has its own few rooms where most of its problems happen (a skewed, seeded
+        # preference), so some rooms see the same problem again and again: recurring problems.
+        places = np.random.default_rng([seed & 0xFFFF_FFFF_FFFF_FFFF, 4])
+        rank_weights = 1.0 / (1.0 + np.arange(len(self.room_codes))) ** 1.1
+        self.room_weights = [
+            (rank_weights[places.permutation(len(self.room_codes))] / rank_weights.sum()) if self.room_codes else None
+            for _ in CATEGORIES
+        ]
         self.seed = seed & 0xFFFF_FFFF_FFFF_FFFF
         self.now_us = now_us
         self.start_us = now_us - HISTORY_DAYS * DAY_US
@@ -293,6 +307,7 @@ class _Generator:
         event_us = np.choose(event_step, [opened[event_owner], active[event_owner], closed[event_owner]])
 
         ticket_id = np.arange(first_ticket, first_ticket + n, dtype=np.int64)
+        room = self._rooms(index, category)
         return _Chunk(
             ticket_id=ticket_id,
             category=category,
@@ -317,7 +332,21 @@ class _Generator:
             event_ticket_id=ticket_id[event_owner],
             event_step=event_step,
             event_us=event_us,
+            room=room,
         )
+
+    def _rooms(self, index: int, category: I64) -> I64:
+        """Where each ticket was reported from (-1: nowhere), from a generator of its own so the
+        other columns stay what they were before tickets had places."""
+        room = np.full(len(category), -1, dtype=np.int64)
+        if not self.room_codes:
+            return room
+        rng = np.random.default_rng([self.seed, 5, index])
+        placed = rng.random(len(category)) < np.asarray(PLACED_SHARE)[category]
+        for c, weights in enumerate(self.room_weights):
+            chosen = placed & (category == c)
+            room[chosen] = rng.choice(len(self.room_codes), size=int(chosen.sum()), p=weights)
+        return room
 
 
 def _strings(values: I64) -> list[str]:
@@ -343,7 +372,7 @@ def _pick(values: tuple[Any, ...], index: I64) -> list[Any]:
     return list(map(values.__getitem__, index.tolist()))
 
 
-def _ticket_columns(chunk: _Chunk, *, sep: str, null: Any) -> list[list[Any]]:
+def _ticket_columns(chunk: _Chunk, room_codes: Sequence[str], *, sep: str, null: Any) -> list[list[Any]]:
     n = len(chunk.ticket_id)
     closed = _timestamps(chunk.closed_us, sep=sep)
     if null is not None or sep != "T":
@@ -362,6 +391,7 @@ def _ticket_columns(chunk: _Chunk, *, sep: str, null: Any) -> list[list[Any]]:
         closed,
         _strings(chunk.version),
         _strings(chunk.message_count),
+        [room_codes[r] if r >= 0 else None for r in chunk.room.tolist()],
     ]
 
 
@@ -493,6 +523,7 @@ _TICKET_BINARY_COLUMNS = (
     "status",
     "closed_at",
     "description",
+    "room_code",
 )
 _MESSAGE_BINARY_COLUMNS = ("id", "ticket_id", "created_at", "author_role", "body")
 _EVENT_BINARY_COLUMNS = ("id", "ticket_id", "at", "kind", "role", "old_value", "new_value")
@@ -508,6 +539,7 @@ class _BinaryPayload:
         self.statuses = _Pool.of((status,) for status in STATUSES)
         self.roles = _Pool.of((role,) for role in ROLES)
         self.steps = _Pool.of(zip(_EVENT_KIND, _EVENT_ROLE, _EVENT_OLD, _EVENT_NEW, strict=True))
+        self.rooms = _Pool.of([(code,) for code in generator.room_codes] + [(None,)])  # last: no place
 
     def __call__(self, chunk: _Chunk) -> tuple[bytes, bytes, bytes]:
         numbers = np.hstack(
@@ -529,6 +561,7 @@ class _BinaryPayload:
                 (self.statuses, chunk.status),
                 _nullable(_timestamp(chunk.closed_us), chunk.status == CLOSED),
                 (self.descriptions, chunk.description_pick),
+                (self.rooms, np.where(chunk.room >= 0, chunk.room, len(self.rooms.size) - 1)),
             ],
         )
         message_numbers = np.hstack(
@@ -595,7 +628,8 @@ def seed_database(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     now_us = int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1_000_000)
     began = time.perf_counter()
-    generator = _Generator(tickets=tickets, seed=seed, now_us=now_us)
+    load_demo_campus_if_empty(url)
+    generator = _Generator(tickets=tickets, seed=seed, now_us=now_us, room_codes=current_room_codes(url))
     report = SeedReport(phases={"prepare": time.perf_counter() - began})
     if is_sqlite(url):
         _seed_sqlite(url, generator, report, progress=progress)
@@ -809,7 +843,7 @@ def _seed_sqlite(url: str, generator: _Generator, report: SeedReport, *, progres
         began = time.perf_counter()
 
         def rows(chunk: _Chunk) -> tuple[list[Any], list[Any], list[Any]]:
-            tickets = _ticket_columns(chunk, sep=" ", null=None)
+            tickets = _ticket_columns(chunk, generator.room_codes, sep=" ", null=None)
             tickets[0] = chunk.ticket_id.tolist()
             tickets[3] = chunk.confidence.tolist()
             tickets[9] = chunk.version.tolist()
