@@ -263,3 +263,26 @@ async def test_body_limits_are_per_route_and_only_photo_forms_get_the_large_one(
     assert elsewhere.status_code == 413
     over = ("photos", ("p.png", b"\0" * (PHOTO_FORM_BYTES + 1), "image/png"))
     assert (await user.post("/tickets", report("Too big"), files=[over])).status_code == 413
+
+
+async def test_hostile_text_in_places_and_addresses_is_shown_as_text(
+    helpdesk: Browser, fake_tickets: FakeTicketService
+) -> None:
+    script = "<script>alert(1)</script>"
+    hostile = f"building_code,building_name,floor,room_code,room_name\nX,{script},1,X-1,{script}\n"
+    preview = await helpdesk.post("/places/preview", files=[("csv", ("c.csv", hostile.encode(), "text/csv"))])
+    assert script not in preview.text
+    assert str(escape(script)) in preview.text
+    await helpdesk.post("/places", {"csv": hostile})
+    for path in ("/places", "/places/X/qr", "/tickets?status=all", f"/places/rooms?where={script}"):
+        page = await helpdesk.get(path)
+        assert page.status_code == 200, path
+        assert script not in page.text, path
+    reflected = await helpdesk.get("/report", params={"room": script})
+    assert reflected.status_code == 200
+    assert script not in reflected.text
+    assert (await helpdesk.get("/photos/abc")).status_code == 422
+    assert (await helpdesk.get("/photos/99")).status_code == 404
+    not_utf8 = await helpdesk.post("/places/preview", files=[("csv", ("c.csv", b"\xff\xfe\x00a", "text/csv"))])
+    assert not_utf8.status_code == 422
+    assert "not UTF-8 text" in not_utf8.text
