@@ -12,7 +12,7 @@ from analytics_resolution_service import metric
 from analytics_resolution_service.median import MEDIAN_MAX_ERROR, middle_bins
 from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
 from campusdesk_common.contracts.analytics_resolution import ResolutionTime
-from campusdesk_common.contracts.stats import ResolutionMonthly, bin_width
+from campusdesk_common.contracts.stats import COARSE_BUCKET_GROUP, ResolutionMonthly, bin_width
 from campusdesk_common.problems import BadGateway, problem_responses
 from campusdesk_common.vocabulary import CATEGORIES, Category
 
@@ -60,9 +60,10 @@ async def resolution_time(
     return json_answer(answer.model_dump(mode="json"))
 
 
-# Buckets per bin when reading the shape of a month: 1.005^32 ~ 1.17, some 70 bins a month
-# instead of ~1,500 single buckets; only the buckets around the medians are then read one by one.
-COARSE_GROUP = 32
+# Buckets per bin when reading the shape of a month: the group the ticket service keeps summed
+# (1.005^32 ~ 1.17, some 70 bins a month instead of ~1,500); only the buckets around the medians
+# are then read one by one.
+COARSE_GROUP = COARSE_BUCKET_GROUP
 
 
 async def _monthly_facts(request: Request, months: list[str], categories: list[Category]) -> ResolutionMonthly:

@@ -14,11 +14,17 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 
-from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, histogram_bounds, histogram_bucket
+from campusdesk_common.contracts.stats import (
+    COARSE_BUCKET_GROUP,
+    HISTOGRAM_RATIO,
+    histogram_bounds,
+    histogram_bucket,
+)
 from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service.database import alembic_config, migrate, sync_database_url
 from ticket_service.models import Ticket
 from ticket_service.rollups import opening_month
+from ticket_service_tools.seed import seed_database
 
 Cell = tuple[str, str, int]
 
@@ -65,6 +71,16 @@ def _histogram(engine: sa.Engine) -> Counter[Cell]:
         return Counter({(str(m), str(c), int(b)): int(n) for m, c, b, n in rows})
 
 
+def _coarse_is_the_fine_histogram_grouped(engine: sa.Engine) -> None:
+    fine = _histogram(engine)
+    grouped: Counter[Cell] = Counter()
+    for (month, category, bucket), n in fine.items():
+        grouped[(month, category, bucket // COARSE_BUCKET_GROUP * COARSE_BUCKET_GROUP)] += n
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT month, category, bucket, count FROM resolution_histogram_coarse"))
+        assert Counter({(str(m), str(c), int(b)): int(n) for m, c, b, n in rows}) == grouped != Counter()
+
+
 def _bucket_at_old_ratio(seconds: float) -> int:
     return math.floor(math.log(max(seconds, 0.0) + 1.0) / math.log(1.1))
 
@@ -89,10 +105,20 @@ def test_upgrade_rebuilds_the_histogram_at_the_contract_ratio_and_downgrade_at_t
         assert fine == _expected(rows, histogram_bucket)
         assert sum(fine.values()) == len(rows)
         assert {month for month, _c, _b in fine} == {"2026-01", "2026-02", "2026-03"}
+        _coarse_is_the_fine_histogram_grouped(engine)
 
         command.downgrade(alembic_config(database_url), "0003")
         assert _histogram(engine) == _expected(rows, _bucket_at_old_ratio)
         migrate(database_url)
         assert _histogram(engine) == fine
+    finally:
+        engine.dispose()
+
+
+def test_the_seeder_and_closures_keep_the_coarse_histogram_the_fine_one_grouped(database_url: str) -> None:
+    seed_database(database_url, tickets=3000, seed=5)
+    engine = sa.create_engine(sync_database_url(database_url))
+    try:
+        _coarse_is_the_fine_histogram_grouped(engine)
     finally:
         engine.dispose()

@@ -3,7 +3,8 @@
 A closed ticket never reopens, so adding each closure once keeps the facts exact: per
 opening month and category, the count, the total seconds, and the histogram of resolution
 times in the log-spaced buckets of `campusdesk_common.contracts.stats.histogram_bucket`
-(the analytics service that reads them owns the average and the median).
+(the analytics service that reads them owns the average and the median), and the same
+histogram summed over groups of COARSE_BUCKET_GROUP buckets (`resolution_histogram_coarse`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from campusdesk_common.contracts.stats import histogram_bucket
+from campusdesk_common.contracts.stats import COARSE_BUCKET_GROUP, histogram_bucket
 
 
 def opening_month(opened_at: datetime) -> str:
@@ -34,6 +35,11 @@ _ADD_HISTOGRAM = text(
     "VALUES (:month, :category, :bucket, 1) "
     "ON CONFLICT (month, category, bucket) DO UPDATE SET count = resolution_histogram.count + 1"
 )
+_ADD_COARSE = text(
+    "INSERT INTO resolution_histogram_coarse (month, category, bucket, count) "
+    "VALUES (:month, :category, :bucket, 1) "
+    "ON CONFLICT (month, category, bucket) DO UPDATE SET count = resolution_histogram_coarse.count + 1"
+)
 
 
 async def record_resolution(
@@ -45,3 +51,5 @@ async def record_resolution(
     await connection.execute(_ADD_MONTHLY, {"month": month, "category": category, "seconds": seconds})
     bucket = histogram_bucket(seconds)
     await connection.execute(_ADD_HISTOGRAM, {"month": month, "category": category, "bucket": bucket})
+    coarse = bucket // COARSE_BUCKET_GROUP * COARSE_BUCKET_GROUP
+    await connection.execute(_ADD_COARSE, {"month": month, "category": category, "bucket": coarse})

@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from campusdesk_common.contracts.stats import HistogramBin, HourCount, MonthResolutionFacts
+from campusdesk_common.contracts.stats import COARSE_BUCKET_GROUP, HistogramBin, HourCount, MonthResolutionFacts
 from campusdesk_common.vocabulary import CATEGORIES, Category
 from ticket_service import counters
 from ticket_service.models import UTCDateTime
@@ -98,17 +98,26 @@ async def active_by_category(connection: AsyncConnection) -> dict[Category, int]
     return counts
 
 
-# One statement, so one snapshot: a ticket closed meanwhile is in both the totals and the histogram
+# One statement, so one snapshot (both histogram tables are written in the closing transaction):
+# a ticket closed meanwhile is in both the totals and the histogram
 # or in neither, and the histogram counts of a month always sum to its closed_count.
 # Histogram counts are summed as integers: SUM(BIGINT) is NUMERIC in PostgreSQL, which is slower.
-_RESOLUTION_MONTHLY = text(
-    """
+_TOTALS = """
     WITH totals AS (
         SELECT month, CAST(SUM(closed_count) AS BIGINT) AS closed_count, SUM(total_seconds) AS total_seconds
         FROM resolution_monthly
         WHERE month >= :first AND month <= :last AND category IN :categories
         GROUP BY month
     ),
+"""
+_JOINED = """
+    SELECT totals.month, totals.closed_count, totals.total_seconds, histogram.bucket, histogram.n
+    FROM totals JOIN histogram ON histogram.month = totals.month
+    WHERE totals.closed_count > 0 AND histogram.n > 0
+    ORDER BY totals.month, histogram.bucket
+"""
+# Any group: every single bucket of the range is read and grouped here.
+_ANY_GROUP = """
     histogram AS (
         SELECT month,
                CASE WHEN bucket BETWEEN :fine_from AND :fine_to THEN bucket
@@ -118,12 +127,25 @@ _RESOLUTION_MONTHLY = text(
         WHERE month >= :first AND month <= :last AND category IN :categories
         GROUP BY 1, 2
     )
-    SELECT totals.month, totals.closed_count, totals.total_seconds, histogram.bucket, histogram.n
-    FROM totals JOIN histogram ON histogram.month = totals.month
-    WHERE totals.closed_count > 0 AND histogram.n > 0
-    ORDER BY totals.month, histogram.bucket
-    """
-).bindparams(bindparam("categories", expanding=True))
+"""
+# COARSE_BUCKET_GROUP: the kept coarse bins outside the (aligned) window, single buckets inside it.
+_KEPT_GROUP = """
+    histogram AS (
+        SELECT month, bucket, CAST(SUM(CAST(count AS INTEGER)) AS BIGINT) AS n
+        FROM (
+            SELECT month, bucket, count FROM resolution_histogram_coarse
+            WHERE month >= :first AND month <= :last AND category IN :categories
+              AND (bucket < :fine_from OR bucket > :fine_to)
+            UNION ALL
+            SELECT month, bucket, count FROM resolution_histogram
+            WHERE month >= :first AND month <= :last AND category IN :categories
+              AND bucket BETWEEN :fine_from AND :fine_to
+        ) AS bins
+        GROUP BY month, bucket
+    )
+"""
+_RESOLUTION_MONTHLY = text(_TOTALS + _ANY_GROUP + _JOINED).bindparams(bindparam("categories", expanding=True))
+_RESOLUTION_MONTHLY_KEPT = text(_TOTALS + _KEPT_GROUP + _JOINED).bindparams(bindparam("categories", expanding=True))
 
 
 async def resolution_monthly(
@@ -152,7 +174,8 @@ async def resolution_monthly(
         "fine_from": fine_from,
         "fine_to": fine_to,
     }
-    rows = await connection.execute(_RESOLUTION_MONTHLY, params)
+    query = _RESOLUTION_MONTHLY_KEPT if bucket_group == COARSE_BUCKET_GROUP else _RESOLUTION_MONTHLY
+    rows = await connection.execute(query, params)
     totals: dict[str, tuple[int, float]] = {}
     histograms: dict[str, list[HistogramBin]] = {}
     for month, closed_count, total_seconds, bucket, n in rows:  # ordered by month, then bucket

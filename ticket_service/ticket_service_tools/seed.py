@@ -43,7 +43,7 @@ import numpy.typing as npt
 import psycopg
 from tqdm import tqdm
 
-from campusdesk_common.contracts.stats import HISTOGRAM_RATIO, histogram_bucket
+from campusdesk_common.contracts.stats import COARSE_BUCKET_GROUP, HISTOGRAM_RATIO, histogram_bucket
 from campusdesk_common.vocabulary import (
     CATEGORIES,
     NEXT_STATUS,
@@ -88,7 +88,13 @@ AFTERNOON_AND_EVENING = (1.1, 1.2, 1.4, 1.3, 1.1, 0.9, 0.6, 0.45, 0.35, 0.3, 0.2
 HOUR_WEIGHTS = (*NIGHT_AND_MORNING, *AFTERNOON_AND_EVENING)  # UTC hour of day
 DESCRIPTION_POOL = 3000
 TABLES = ("tickets", "messages", "ticket_events")
-ROLLUP_TABLES = ("resolution_monthly", "resolution_histogram", "open_backlog_hourly", "active_counts")
+ROLLUP_TABLES = (
+    "resolution_monthly",
+    "resolution_histogram",
+    "resolution_histogram_coarse",
+    "open_backlog_hourly",
+    "active_counts",
+)
 
 TICKET_COLUMNS = (
     "id",
@@ -183,6 +189,14 @@ class _Rollups:
             cell = (_month_name(key // (3 * BUCKET_SPAN)), CATEGORIES[(key // BUCKET_SPAN) % 3], key % BUCKET_SPAN)
             self.histogram[cell] = self.histogram.get(cell, 0) + count
         return int(closed.sum())
+
+    def coarse_rows(self) -> list[tuple[str, str, int, int]]:
+        """The histogram summed over groups of COARSE_BUCKET_GROUP buckets (`resolution_histogram_coarse`)."""
+        coarse: dict[tuple[str, str, int], int] = {}
+        for (month, category, bucket), count in self.histogram.items():
+            key = (month, category, bucket // COARSE_BUCKET_GROUP * COARSE_BUCKET_GROUP)
+            coarse[key] = coarse.get(key, 0) + count
+        return [(month, category, bucket, count) for (month, category, bucket), count in coarse.items()]
 
 
 def _month_name(months_since_epoch: int) -> str:
@@ -671,6 +685,10 @@ _ADD_HISTOGRAM_PG = (
     "INSERT INTO resolution_histogram (month, category, bucket, count) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (month, category, bucket) DO UPDATE SET count = resolution_histogram.count + excluded.count"
 )
+_ADD_COARSE_PG = (
+    "INSERT INTO resolution_histogram_coarse (month, category, bucket, count) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (month, category, bucket) DO UPDATE SET count = resolution_histogram_coarse.count + excluded.count"
+)
 
 
 def _next_ids(cursor: psycopg.Cursor[Any]) -> tuple[int, int, int]:
@@ -780,6 +798,7 @@ def _seed_postgres(
             _ADD_HISTOGRAM_PG,
             [(month, category, bucket, count) for (month, category, bucket), count in rollups.histogram.items()],
         )
+        cursor.executemany(_ADD_COARSE_PG, rollups.coarse_rows())
         loaded = (report.tickets, report.messages, report.events)
         for table, start, count in zip(TABLES, starts, loaded, strict=True):
             # The new rows have the largest ids (no scan: the primary key may not be rebuilt yet).
@@ -823,6 +842,7 @@ def _seed_postgres(
 
 _ADD_MONTHLY_SQLITE = _ADD_MONTHLY_PG.replace("%s", "?")
 _ADD_HISTOGRAM_SQLITE = _ADD_HISTOGRAM_PG.replace("%s", "?")
+_ADD_COARSE_SQLITE = _ADD_COARSE_PG.replace("%s", "?")
 
 
 def _sqlite_path(url: str) -> str:
@@ -877,6 +897,7 @@ def _seed_sqlite(url: str, generator: _Generator, report: SeedReport, *, progres
             _ADD_HISTOGRAM_SQLITE,
             [(month, category, bucket, count) for (month, category, bucket), count in rollups.histogram.items()],
         )
+        connection.executemany(_ADD_COARSE_SQLITE, rollups.coarse_rows())
         connection.execute("COMMIT")
         connection.execute("ANALYZE")
     except BaseException:
