@@ -140,6 +140,27 @@ async def test_bad_parameters_are_a_readable_422(params: dict[str, str], detail:
     assert response.json()["detail"].startswith(detail) or detail in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "min_tickets=3%00",
+        "days=30%27%20OR%201%3D1",
+        "days=" + "9" * 5000,
+        "min_tickets=%EF%BC%93",  # a full-width 3
+        "min_tickets=%2B3",
+        "days=1e3",
+        "days=0x10",
+        "format=csv%00",
+    ],
+)
+async def test_hostile_parameters_are_a_problem_never_a_500(query: str) -> None:
+    async with analytics_client("analytics_category_service", FAILING) as client:
+        response = await client.get(f"/recurring-problems?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert len(response.json()["detail"]) < 500
+
+
 def _answering(body: Callable[[], bytes]) -> httpx.MockTransport:
     return httpx.MockTransport(
         lambda _: httpx.Response(200, content=body(), headers={"Content-Type": "application/json"})
