@@ -56,8 +56,10 @@ def parse_period(hours: str | None, days: str | None) -> Period:
         raise InvalidInput(PERIOD_RULE)
     unit: PeriodUnit = "hours" if given[0][0] == "hours" else "days"
     text = given[0][1].strip()
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_VALUE[unit]:
-        raise InvalidInput(f"{unit} must be a whole number between 1 and {MAX_VALUE[unit]}, not {given[0][1]!r}.")
+    # Length first: int() refuses more than 4,300 digits with an error of its own.
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 1 <= int(text) <= MAX_VALUE[unit]:
+        shown = given[0][1] if len(given[0][1]) <= 40 else given[0][1][:40] + "…"
+        raise InvalidInput(f"{unit} must be a whole number between 1 and {MAX_VALUE[unit]}, not {shown!r}.")
     return Period(unit=unit, value=int(text))
 
 

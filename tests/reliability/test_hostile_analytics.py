@@ -68,6 +68,7 @@ BAD_PERIODS = [
     "days=3651",
     "days=10000000000",
     "days=seven",
+    "days=" + "9" * 5000,  # more digits than int() accepts
     "hours=24&days=7",
     "",
     "weeks=2",
