@@ -48,6 +48,11 @@ async def test_openapi_documents_every_ticket_route(api: Api) -> None:
         ("/tickets/{ticket_id}/history", "get"): {"400", "404", "422", "503"},
         ("/tickets/{ticket_id}/messages", "get"): {"400", "404", "422", "503"},
         ("/tickets/{ticket_id}/messages", "post"): {"400", "404", "409", "413", "422", "503"},
+        ("/places/preview", "post"): {"400", "403", "413", "422", "503"},
+        ("/places", "put"): {"400", "403", "413", "422", "503"},
+        ("/photos", "post"): {"400", "413", "422", "503"},
+        ("/photos/{photo_id}", "get"): {"400", "404", "422", "503"},
+        ("/photos/{photo_id}/thumbnail", "get"): {"400", "404", "422", "503"},
     }
     for (path, method), errors in expected.items():
         operation = schema["paths"][path][method]
@@ -57,9 +62,14 @@ async def test_openapi_documents_every_ticket_route(api: Api) -> None:
             assert "application/problem+json" in operation["responses"][status]["content"]
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert "x-role" in {h.lower() for h in headers}
-    for path in ("/tickets", "/tickets/{ticket_id}/messages"):
+    for path in ("/tickets", "/tickets/{ticket_id}/messages", "/photos"):
         headers = {p["name"] for p in schema["paths"][path]["post"]["parameters"] if p["in"] == "header"}
         assert "Idempotency-Key" in headers
+    for path in ("/places", "/places/rooms"):  # the directory is public: no role needed to read it
+        assert {"summary", "description"} <= set(schema["paths"][path]["get"]), path
+    photo_bytes = schema["paths"]["/photos/{photo_id}"]["get"]["responses"]["200"]["content"]
+    assert set(photo_bytes) == {"image/jpeg", "image/png", "image/webp"}
+    assert set(schema["paths"]["/photos"]["post"]["requestBody"]["content"]) == {"application/octet-stream", "image/*"}
     ticket = schema["components"]["schemas"]["TicketRead"]
     assert set(ticket["properties"]) == {
         "id",
@@ -73,6 +83,8 @@ async def test_openapi_documents_every_ticket_route(api: Api) -> None:
         "closed_at",
         "version",
         "message_count",
+        "place",
+        "photos",
     }
     assert ticket["properties"]["opened_at"] == {"type": "string", "format": "date-time", "title": "Opened At"}
     update = schema["components"]["schemas"]["TicketUpdate"]
