@@ -38,7 +38,7 @@ import aiohttp
 import httpx
 import psycopg
 
-from bench import classifier, long_reports, report
+from bench import classifier, long_reports, medians, report
 from bench.loadgen import measure, new_session, summarise
 from campusdesk_common.vocabulary import STATUSES
 from tests.support.services import ServiceProcess, free_port
@@ -640,6 +640,8 @@ async def measure_stack(url: str, config: argparse.Namespace, tickets: int, resu
         services = start_services(url, Path(var))
         results["services_started"] = sorted(services)
         try:
+            # At rest: every service started, each worker has loaded what it loads, nothing measured yet.
+            results["memory_at_rest"] = {name: memory_of(s) for name, s in services.items()}
             ticket_base = services["ticket_service"].url if "ticket_service" in services else None
             state: dict[str, Any] = {"created": []}
             if ticket_base:
@@ -648,6 +650,9 @@ async def measure_stack(url: str, config: argparse.Namespace, tickets: int, resu
                 log("long reports: concurrent 5,000-character reports against plain reads")
                 results["long_reports"] = await long_reports.sweep(ticket_base, WORKERS["ticket_service"])
             results["analytics"] = await analytics_endpoints(services, config)
+            if "analytics_resolution_service" in services:
+                log("medians: /resolution-time against percentile_cont over the closed tickets")
+                results["medians"] = await medians.check(services["analytics_resolution_service"].url, libpq(url))
             if "web_gateway" in services:
                 results["gateway"], _ = await gateway_pages(services["web_gateway"].url, ticket_base, config, tickets)
             results["memory_after_measurements"] = {name: memory_of(s) for name, s in services.items()}
