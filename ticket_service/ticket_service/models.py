@@ -209,8 +209,8 @@ class ResolutionMonthly(Base):
 class ResolutionHistogram(Base):
     """Resolution times per opening month and category in log-spaced buckets, for medians.
 
-    Bucket b holds times t (seconds) with floor(log(t + 1) / log(1.1)) = b, so the
-    geometric midpoint of a bucket is within 5% of any time in it.
+    Bucket b is `campusdesk_common.contracts.stats.histogram_bucket(t)`; what that means for
+    the median's accuracy is stated once, in analytics_resolution_service/median.py.
     """
 
     __tablename__ = "resolution_histogram"
