@@ -57,6 +57,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}",
         "WEB_GATEWAY_SECRET_KEY": "browser-test-secret",
         "WEB_GATEWAY_MESSAGE_POLL_SECONDS": "2",
+        # The journeys check badges right after filing tickets: no minute-old answer.
+        "WEB_GATEWAY_RECURRING_BADGE_MAX_AGE": "0",
     }
     services = [ServiceProcess("ticket_service", env, port=ticket_port)]
     try:

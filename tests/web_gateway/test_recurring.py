@@ -105,3 +105,15 @@ async def test_without_the_category_service_the_pages_work_without_badges(
     page = await helpdesk.get("/tickets/1")
     assert (listed.status_code, page.status_code) == (200, 200)
     assert "Recurring" not in listed.text and "recurring-note" not in page.text
+
+
+async def test_staff_pages_ask_for_the_badges_once_a_minute_not_on_every_view(
+    helpdesk: Browser, fake_tickets: FakeTicketService, fake_analytics: FakeAnalytics
+) -> None:
+    for n in range(3):
+        fake_tickets.add(f"The lift lobby light is broken again ({n})", category="facility_management")
+    for path in ("/tickets?status=all", "/tickets/1", "/tickets/2", "/tickets?status=all"):
+        page = await helpdesk.get(path)
+        assert page.status_code == 200 and "Recurring" in page.text
+    asked = [r for r in fake_analytics.requests if r.url.path == "/recurring-problems"]
+    assert len(asked) == 1

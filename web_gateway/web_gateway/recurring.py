@@ -7,7 +7,9 @@ service owns what "recurring" means; the gateway only shows its answer.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import math
+import time
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -19,6 +21,15 @@ from web_gateway.upstream import UpstreamProblem
 
 # A badge is a hint: a ticket page or list never waits longer than this for it.
 BADGE_WAIT_SECONDS = 1.5
+
+
+@dataclass
+class _BadgeAnswer:
+    """The last answer a process got (None until one arrives) and when it asked."""
+
+    answer: RecurringProblems | None = None
+    asked_at: float = -math.inf
+    asking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,8 @@ async def recurring_badges(request: Request) -> dict[int, str]:
     and when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
     if current_role(request) != "helpdesk":
         return {}
-    state = request.app.state
-    api = AnalyticsApi(state.analytics_open, state.analytics_resolution, state.analytics_category)
-    try:
-        async with asyncio.timeout(BADGE_WAIT_SECONDS):
-            answer = await api.recurring_problems()
-    except (UpstreamProblem, TimeoutError):
+    answer = await _latest_answer(request)
+    if answer is None:
         return {}
     return {
         ticket_id: f"One of {place.count} {place.label} tickets at {place.room.room_name} ({place.room.room_code}) "
@@ -68,3 +75,24 @@ async def recurring_badges(request: Request) -> dict[int, str]:
         for place in answer.places
         for ticket_id in place.ticket_ids
     }
+
+
+async def _latest_answer(request: Request) -> RecurringProblems | None:
+    """The cached answer, asked again once older than `recurring_badge_max_age` (a minute), by one
+    request at a time; the others, and a failed or slow question, keep the previous answer."""
+    state = request.app.state
+    cache: _BadgeAnswer | None = getattr(state, "recurring_badge_answer", None)
+    if cache is None:
+        cache = state.recurring_badge_answer = _BadgeAnswer()
+    max_age = state.settings.recurring_badge_max_age
+    if time.monotonic() - cache.asked_at < max_age or cache.asking.locked():
+        return cache.answer
+    async with cache.asking:
+        cache.asked_at = time.monotonic()
+        api = AnalyticsApi(state.analytics_open, state.analytics_resolution, state.analytics_category)
+        try:
+            async with asyncio.timeout(BADGE_WAIT_SECONDS):
+                cache.answer = await api.recurring_problems()
+        except (UpstreamProblem, TimeoutError):
+            pass
+    return cache.answer

@@ -40,3 +40,6 @@ class Settings(ServiceSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     # Seconds between two polls of a thread for new messages.
     message_poll_seconds: int = 3
+    # How old the "Recurring" badges' answer may be before a process asks the category
+    # analytics service again (it changes slowly; asking on every staff page would not).
+    recurring_badge_max_age: float = Field(default=60.0, ge=0)
