@@ -25,9 +25,10 @@ BADGE_WAIT_SECONDS = 1.5
 
 @dataclass
 class _BadgeAnswer:
-    """The last answer a process got (None until one arrives) and when it asked."""
+    """The badges of the last answer a process got (none until one arrives) and when it asked.
+    They are built once per answer: at scale an answer names tens of thousands of tickets."""
 
-    answer: RecurringProblems | None = None
+    badges: dict[int, str] = field(default_factory=dict)
     asked_at: float = -math.inf
     asking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -66,9 +67,10 @@ async def recurring_badges(request: Request) -> dict[int, str]:
     and when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
     if current_role(request) != "helpdesk":
         return {}
-    answer = await _latest_answer(request)
-    if answer is None:
-        return {}
+    return (await _latest_answer(request)).badges
+
+
+def _badges(answer: RecurringProblems) -> dict[int, str]:
     return {
         ticket_id: f"One of {place.count} {place.label} tickets at {place.room.room_name} ({place.room.room_code}) "
         f"opened in the last {answer.days} days."
@@ -77,7 +79,7 @@ async def recurring_badges(request: Request) -> dict[int, str]:
     }
 
 
-async def _latest_answer(request: Request) -> RecurringProblems | None:
+async def _latest_answer(request: Request) -> _BadgeAnswer:
     """The cached answer, asked again once older than `recurring_badge_max_age` (a minute), by one
     request at a time; the others, and a failed or slow question, keep the previous answer."""
     state = request.app.state
@@ -86,13 +88,13 @@ async def _latest_answer(request: Request) -> RecurringProblems | None:
         cache = state.recurring_badge_answer = _BadgeAnswer()
     max_age = state.settings.recurring_badge_max_age
     if time.monotonic() - cache.asked_at < max_age or cache.asking.locked():
-        return cache.answer
+        return cache
     async with cache.asking:
         cache.asked_at = time.monotonic()
         api = AnalyticsApi(state.analytics_open, state.analytics_resolution, state.analytics_category)
         try:
             async with asyncio.timeout(BADGE_WAIT_SECONDS):
-                cache.answer = await api.recurring_problems()
+                cache.badges = _badges(await api.recurring_problems())
         except (UpstreamProblem, TimeoutError):
             pass
-    return cache.answer
+    return cache
