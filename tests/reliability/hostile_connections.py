@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bench.loadgen import percentile
 from tests.reliability.harness import Stack
 
 PROBE_LIMIT = 0.100  # seconds
@@ -34,8 +35,9 @@ class HostileReport:
         parts = []
         for name, times in self.probes.items():
             if times:
+                p99 = percentile(sorted(times), 0.99)
                 parts.append(
-                    f"{name} p50 {statistics.median(times) * 1000:.1f} ms p99 {percentile(times, 99) * 1000:.1f} ms "
+                    f"{name} p50 {statistics.median(times) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms "
                     f"max {max(times) * 1000:.1f} ms ({len(times)} probes)"
                 )
         return f"under attack: {self.target}: " + "; ".join(parts)
@@ -112,11 +114,7 @@ def attack_and_probe(stack: Stack, target: str) -> HostileReport:
     # Judged on the 99th percentile: on a shared machine one probe in hundreds can wait for a
     # core whatever the services do; the maximum is printed with the summary.
     for name, times in report.probes.items():
-        if name != target and len(times) >= 2 and percentile(times, 99) > PROBE_LIMIT:
-            report.failures.append(f"{name}: /health p99 {percentile(times, 99) * 1000:.0f} ms")
+        p99 = percentile(sorted(times), 0.99)
+        if name != target and len(times) >= 2 and p99 > PROBE_LIMIT:
+            report.failures.append(f"{name}: /health p99 {p99 * 1000:.0f} ms")
     return report
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
