@@ -49,3 +49,26 @@ EVENT_LABELS: Final[dict[EventKind, str]] = {
     "status_changed": "Status changed",
     "category_changed": "Category changed",
 }
+
+# A private link (`/t/<token>`): the reporter's own, or one taken with "This affects me too".
+LinkKind = Literal["reporter", "follower"]
+LINK_KINDS: Final[tuple[LinkKind, ...]] = get_args(LinkKind)
+
+# "Is it fixed?", asked once per private link after closure.
+FixAnswer = Literal["fixed", "broken"]
+FIX_ANSWERS: Final[tuple[FixAnswer, ...]] = get_args(FixAnswer)
+FIX_ANSWER_LABELS: Final[dict[FixAnswer, str]] = {"fixed": "Yes, it's fixed", "broken": "Still broken"}
+# "Still broken" files a follow-up ticket only this many days after closure.
+FOLLOW_UP_DAYS: Final = 14
+
+# What an e-mail update tells the reporter about.
+NotificationEvent = Literal["answered", "started", "closed", "follow_up"]
+NOTIFICATION_EVENTS: Final[tuple[NotificationEvent, ...]] = get_args(NotificationEvent)
+NOTIFICATION_SUBJECTS: Final[dict[NotificationEvent, str]] = {
+    "answered": "The helpdesk answered",
+    "started": "Work has started",
+    "closed": "The helpdesk closed it",
+    "follow_up": "A follow-up was filed",
+}
+# An e-mail address given for updates is erased this many days after the ticket closes.
+EMAIL_RETENTION_DAYS: Final = 30

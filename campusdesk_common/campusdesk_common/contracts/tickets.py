@@ -118,6 +118,14 @@ class TicketRead(BaseModel):
     message_count: int = Field(ge=0)
     place: Place | None = Field(default=None, description="Where the problem is, when the reporter said.")
     photos: list[PhotoRef] = Field(default=[], description="The report's photos, in upload order.")
+    affected_count: int = Field(
+        default=1, ge=0, description="People affected: the reporter and everyone who said “This affects me too”."
+    )
+    follows_up: int | None = Field(default=None, description="The closed ticket this one follows up (“Still broken”).")
+    followed_up_by: list[int] = Field(default=[], description="Follow-up tickets filed after this one closed.")
+    email_updates: bool = Field(
+        default=False, description="Someone holding a private link gets e-mail updates (the address is never shown)."
+    )
 
 
 class TicketPage(BaseModel):
