@@ -18,11 +18,12 @@ Idle keep-alive connections are already closed by uvicorn's `timeout_keep_alive`
 from __future__ import annotations
 
 import asyncio
-import json
 from functools import cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from campusdesk_common.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 _HEAD_END = b"\r\n\r\n"
 
@@ -44,20 +45,21 @@ def request_limits() -> RequestLimits:
     return RequestLimits()
 
 
-_REASONS = {
-    408: "Request Timeout",
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
+# Reason phrase and problem type of each refusal the guard sends itself.
+_REFUSALS = {
+    408: ("Request Timeout", "request-timeout"),
+    414: ("URI Too Long", "uri-too-long"),
+    431: ("Request Header Fields Too Large", "request-header-fields-too-large"),
 }
 
 
 def problem_bytes(status: int, detail: str) -> bytes:
     """A complete HTTP/1.1 answer carrying a problem+json body, closing the connection."""
-    title = _REASONS[status]
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    reason, slug = _REFUSALS[status]
+    body = problem_body(status, detail, slug=slug).model_dump_json(exclude_none=True).encode()
     head = (
-        f"HTTP/1.1 {status} {title}\r\n"
-        "content-type: application/problem+json\r\n"
+        f"HTTP/1.1 {status} {reason}\r\n"
+        f"content-type: {PROBLEM_MEDIA_TYPE}\r\n"
         f"content-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
     )

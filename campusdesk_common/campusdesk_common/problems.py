@@ -120,6 +120,24 @@ class BadGateway(Problem):
     status, slug = 502, "bad-gateway"
 
 
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+) -> ProblemDetail:
+    """The problem details of an error: its type is a slug under PROBLEM_TYPE_BASE."""
+    return ProblemDetail(
+        type=PROBLEM_TYPE_BASE + (slug or _slugify(title or _TITLES.get(status, "error"))),
+        title=title or _TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        errors=None if errors is None else [dict(error) for error in errors],
+    )
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -130,14 +148,7 @@ def problem_response(
     errors: Sequence[Mapping[str, Any]] | None = None,
 ) -> JSONResponse:
     """Build a problem+json response."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + (slug or _slugify(title or _TITLES.get(status, "error"))),
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = list(errors)
+    body = problem_body(status, detail, slug=slug, title=title, errors=errors).model_dump(exclude_none=True)
     return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
 
 

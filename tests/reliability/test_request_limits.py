@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campusdesk_common.problems import PROBLEM_TYPE_BASE
 from tests.reliability.harness import Stack, running_stack
 from tests.support import databases
 from tests.support.services import COMMANDS
@@ -75,7 +76,10 @@ def test_a_huge_header_is_a_431_problem(stack: Stack, name: str) -> None:
     status, headers, body = exchange(address(stack, name), head, *[b"a" * 65536] * 128)
     assert status == 431
     assert headers["content-type"] == "application/problem+json"
-    assert json.loads(body)["status"] == 431
+    problem = json.loads(body)
+    assert problem["status"] == 431
+    # The same problem types as every other error of the APIs, not a bare "about:blank".
+    assert problem["type"] == PROBLEM_TYPE_BASE + "request-header-fields-too-large"
     assert_still_answers(stack, name)
 
 
