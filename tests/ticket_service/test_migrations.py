@@ -22,6 +22,8 @@ TABLES = {
     "buildings",
     "rooms",
     "photos",
+    "private_links",
+    "mail_outbox",
     "alembic_version",
 }
 
@@ -87,3 +89,39 @@ def test_revisions_import_no_application_code() -> None:
     for path in revisions:
         roots = {module.split(".")[0] for module in _imported_modules(path)}
         assert roots <= {"__future__", "collections", "typing", "sqlalchemy", "alembic"}, (path.name, roots)
+
+
+def test_private_link_schema_holds_on_both_databases(database_url: str) -> None:
+    """Revision 0006: one token hash per link, known kinds and answers, counts start at one."""
+    engine = sa.create_engine(sync_database_url(database_url))
+    ticket = sa.text(
+        "INSERT INTO tickets (description, category, status, opened_at, updated_at) "
+        "VALUES ('lift stuck', 'facility_management', 'open', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    link = sa.text(
+        "INSERT INTO private_links (ticket_id, kind, token_hash, created_at, fix_answer) "
+        "VALUES (:t, :kind, :hash, CURRENT_TIMESTAMP, :answer)"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(ticket)
+            ticket_id = conn.execute(sa.text("SELECT max(id) FROM tickets")).scalar_one()
+            assert conn.execute(
+                sa.text("SELECT affected_count, follows_up FROM tickets WHERE id = :t"), {"t": ticket_id}
+            ).one() == (1, None)
+            conn.execute(link, {"t": ticket_id, "kind": "reporter", "hash": "a" * 64, "answer": None})
+            assert conn.execute(sa.text("SELECT seen_message_id FROM private_links")).scalar_one() == 0
+        bad_links = [
+            {"t": ticket_id, "kind": "reporter", "hash": "a" * 64, "answer": None},  # the same hash twice
+            {"t": ticket_id, "kind": "owner", "hash": "b" * 64, "answer": None},
+            {"t": ticket_id, "kind": "follower", "hash": "c" * 64, "answer": "maybe"},
+        ]
+        for row in bad_links:
+            with engine.begin() as conn:
+                try:
+                    conn.execute(link, row)
+                except sa.exc.IntegrityError:
+                    continue
+                raise AssertionError(f"the schema accepted {row}")
+    finally:
+        engine.dispose()

@@ -24,7 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from campusdesk_common.vocabulary import CATEGORIES, CATEGORY_SOURCES, EVENT_KINDS, ROLES, STATUSES
+from campusdesk_common.vocabulary import (
+    CATEGORIES,
+    CATEGORY_SOURCES,
+    EVENT_KINDS,
+    FIX_ANSWERS,
+    LINK_KINDS,
+    NOTIFICATION_EVENTS,
+    ROLES,
+    STATUSES,
+)
 
 # Stable constraint names, so migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -90,6 +99,10 @@ class Ticket(Base):
     # Where the problem is (revision 0005): a room of the directory, never deleted while referenced.
     room_code: Mapped[str | None] = mapped_column(String(32), ForeignKey("rooms.code"), nullable=True)
     place_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Private links (revision 0006): the closed ticket a "Still broken" follow-up continues,
+    # and the reporter plus everyone who said "This affects me too".
+    follows_up: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tickets.id"), nullable=True)
+    affected_count: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status_valid"),
@@ -135,6 +148,21 @@ class Ticket(Base):
             "category",
             postgresql_where=text("room_code IS NOT NULL"),
             sqlite_where=text("room_code IS NOT NULL"),
+        ),
+        Index(
+            "ix_tickets_follows_up",
+            "follows_up",
+            postgresql_where=text("follows_up IS NOT NULL"),
+            sqlite_where=text("follows_up IS NOT NULL"),
+        ),
+        # Staff sort "most affected first, then newest activity" (keyset on all three columns).
+        Index(
+            "ix_tickets_not_closed_affected",
+            "affected_count",
+            "updated_at",
+            "id",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
         ),
     )
 
@@ -344,5 +372,63 @@ class Photo(Base):
             "created_at",
             postgresql_where=text("ticket_id IS NULL"),
             sqlite_where=text("ticket_id IS NULL"),
+        ),
+    )
+
+
+class PrivateLink(Base):
+    """A private link to one ticket (`/t/<token>`): its token only as a SHA-256 hash.
+
+    The token itself is derived from the id and the service's secret (tokens.py), never stored.
+    """
+
+    __tablename__ = "private_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    seen_message_id: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    fix_answer: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    fix_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    follow_up_ticket_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=True)
+    # E-mail updates for this link alone; erased some days after closure.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unsubscribe_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", LINK_KINDS), name="kind_valid"),
+        CheckConstraint(f"fix_answer IS NULL OR {_in('fix_answer', FIX_ANSWERS)}", name="fix_answer_valid"),
+        Index("ix_private_links_ticket_id", "ticket_id"),
+    )
+
+
+class MailOutbox(Base):
+    """An e-mail update to send, written in the transaction of the event it tells about."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    link_id: Mapped[int] = mapped_column(BigId, ForeignKey("private_links.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"))
+    event: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)  # stable across retries
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("event", NOTIFICATION_EVENTS), name="event_valid"),
+        Index(
+            "ix_mail_outbox_unsent_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
         ),
     )
