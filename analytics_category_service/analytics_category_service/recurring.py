@@ -5,9 +5,10 @@ Pure functions on plain data, so the semantics can be tested without HTTP.
 - A recurring problem is a room with at least `min_tickets` tickets of the same category
   opened in the last `days` days, whatever their status now (a closed ticket still says the
   problem happened there). The window is `[until - days, until)` where `until` is now.
-- The ticket service answers the (room, category) pairs with their ticket ids; this service
-  owns the threshold's meaning (it checks every pair again), the labels and the order: most
-  tickets first, then building code, room code and the vocabulary's category order, so the
+- The ticket service answers the (room, category) pairs with their exact count and the ids of
+  the newest tickets (at most `MAX_TICKET_IDS_PER_PLACE`: a busy place gathers tens of thousands
+  at scale); this service owns the threshold's meaning (it checks every pair again), the labels
+  and the order: most tickets first, then building code, room code and the vocabulary's category order, so the
   same facts always give the same table.
 """
 
@@ -64,20 +65,20 @@ def window(days: int, now: datetime) -> tuple[datetime, datetime]:
 
 def build_answer(min_tickets: int, days: int, counts: PlaceTicketCounts) -> RecurringProblems:
     """The pairs with enough tickets, labelled and ordered; a ticket service answer this service
-    cannot read as such (an unknown category, a count that is not its ids) is a ValueError."""
+    cannot read as such (an unknown category, a ticket listed twice) is a ValueError."""
     places: list[RecurringPlace] = []
     for cell in counts.cells:
         category = _category(cell.category)
         if len(set(cell.ticket_ids)) != len(cell.ticket_ids):
             raise ValueError(f"room {cell.room.room_code} lists a ticket twice")
-        if len(cell.ticket_ids) < min_tickets:
+        if cell.count < min_tickets:
             continue
         places.append(
             RecurringPlace(
                 room=cell.room,
                 category=category,
                 label=CATEGORY_LABELS[category],
-                count=len(cell.ticket_ids),
+                count=cell.count,
                 ticket_ids=cell.ticket_ids,
             )
         )
@@ -101,7 +102,7 @@ def csv_filename(min_tickets: int, days: int) -> str:
 
 
 def render_csv(answer: RecurringProblems) -> str:
-    """One row per place and category; the ticket ids separated by spaces in one cell."""
+    """One row per place and category; the (newest) ticket ids separated by spaces in one cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)

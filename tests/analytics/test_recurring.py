@@ -46,7 +46,7 @@ class RecordingTicketService:
             since=query["since"],  # type: ignore[arg-type]  # parsed by pydantic
             until=query["until"],  # type: ignore[arg-type]
             min_count=threshold,
-            cells=[cell for cell in self.cells if len(cell.ticket_ids) >= threshold],
+            cells=[cell for cell in self.cells if cell.count >= threshold],
         )
         return httpx.Response(200, content=answer.model_dump_json(), headers={"Content-Type": "application/json"})
 
@@ -82,6 +82,28 @@ async def test_defaults_are_three_tickets_in_thirty_days_ordered_by_count_then_p
         ("A-102", SC, 3, [8, 6, 4]),
     ]
     assert [p.label for p in answer.places] == ["Facility management"] * 2 + ["Technical IT", "Services and complaints"]
+
+
+async def test_a_busy_place_keeps_its_exact_count_beside_its_newest_ids() -> None:
+    # The ticket service lists at most MAX_TICKET_IDS_PER_PLACE ids; the count is what ranks and what is shown.
+    busy = PlaceTickets(room=room("D-1", "D"), category=FM, count=35_000, ticket_ids=[99, 98, 97])
+    fake = RecordingTicketService([*CELLS, busy])
+    async with analytics_client("analytics_category_service", httpx.MockTransport(fake.handler)) as client:
+        response = await client.get("/recurring-problems")
+        csv = await client.get("/recurring-problems", params={"format": "csv"})
+    answer = RecurringProblems.model_validate_json(response.content)
+    first = answer.places[0]
+    assert (first.room.room_code, first.count, first.ticket_ids) == ("D-1", 35_000, [99, 98, 97])
+    assert ",35000,99 98 97\r\n" in csv.text
+
+
+def test_an_answer_from_before_the_count_counts_its_ids() -> None:
+    cell = PlaceTickets.model_validate(
+        {"room": room("A-1").model_dump(mode="json"), "category": FM, "ticket_ids": [3, 2]}
+    )
+    assert cell.count == 2
+    with pytest.raises(ValueError, match="more ticket ids than"):
+        PlaceTickets(room=room("A-1"), category=FM, count=1, ticket_ids=[3, 2])
 
 
 async def test_a_lower_threshold_and_a_shorter_window_reach_the_ticket_service() -> None:

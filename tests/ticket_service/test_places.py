@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from campusdesk_common.contracts.places import PlaceTicketCounts
 from tests.ticket_service.conftest import HELPDESK, USER, Api, assert_problem
+from ticket_service import places
 
 CAMPUS = (
     "building_code,building_name,floor,room_code,room_name\n"
@@ -199,8 +203,29 @@ async def test_place_tickets_match_a_sql_count(api: Api) -> None:
         "GROUP BY room_code, category HAVING count(*) >= 2 ORDER BY count(*) DESC, room_code, category"
     )
     assert [(room, category, len(ids)) for room, category, ids in cells] == [tuple(row) for row in expected]
+    assert [c["count"] for c in response.json()["cells"]] == [row[2] for row in expected]
     assert cells[0] == ("LIB-101", "technical_it", [closed["id"], closed["id"] - 1, closed["id"] - 2])
     later = {"since": window["until"], "until": (now + timedelta(hours=2)).isoformat()}
     assert (await api.client.get("/stats/place-tickets", params=later)).json()["cells"] == []
     reversed_window = {"since": window["until"], "until": window["since"]}
     assert_problem(await api.client.get("/stats/place-tickets", params=reversed_window), 422)
+
+
+async def test_place_tickets_send_the_newest_ids_only_and_the_exact_count(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At scale a place gathers tens of thousands of tickets in 30 days: only the newest ids travel.
+    monkeypatch.setattr(places, "MAX_TICKET_IDS_PER_PLACE", 2)
+    await _replace(api, CAMPUS)
+    printer = [await _report(api, "LIB-101", f"The printer jams ({n})") for n in range(4)]
+    wifi = [await _report(api, "M-201", f"The wifi drops ({n})") for n in range(2)]
+    now = datetime.now(UTC)
+    window = {"since": (now - timedelta(hours=1)).isoformat(), "until": (now + timedelta(hours=1)).isoformat()}
+    response = await api.client.get("/stats/place-tickets", params={**window, "min_count": 2})
+    assert response.status_code == 200, response.text
+    answer = PlaceTicketCounts.model_validate_json(response.content)
+    got = [(c.room.room_code, c.category, c.count, c.ticket_ids) for c in answer.cells]
+    assert got == [
+        ("LIB-101", "technical_it", 4, [printer[3]["id"], printer[2]["id"]]),
+        ("M-201", "technical_it", 2, [wifi[1]["id"], wifi[0]["id"]]),
+    ]

@@ -12,20 +12,50 @@ from tests.web_gateway.conftest import Browser
 from tests.web_gateway.fakes import EXPLANATION_EXAMPLE, EXPLANATION_WORD, FakeTicketService
 from web_gateway.forms import VERSION_PROBLEM
 
+EVIDENCE_FRAGMENT = {"HX-Request": "true", "HX-Target": "evidence-body"}
+
 
 async def test_why_this_category_shows_the_words_and_examples_the_ticket_service_sends(
     helpdesk: Browser, fake_tickets: FakeTicketService
 ) -> None:
     fake_tickets.add("The wifi in the library keeps dropping")
-    page = await helpdesk.get("/tickets/1")
-    assert page.status_code == 200
     word = f'<li>{EXPLANATION_WORD.word} <span class="small">({EXPLANATION_WORD.weight:.2f})</span></li>'
-    assert word in page.text
     example = (
         f"<li>“{EXPLANATION_EXAMPLE.text}” → {CATEGORY_LABELS[EXPLANATION_EXAMPLE.category]} "
         f'<span class="small">(similarity {EXPLANATION_EXAMPLE.similarity * 100:.0f}%)</span></li>'
     )
-    assert example in page.text
+    # What htmx loads into the disclosure when it opens, and the page a link opens without JavaScript.
+    fragment = await helpdesk.get("/tickets/1/category-evidence", headers=EVIDENCE_FRAGMENT)
+    page = await helpdesk.get("/tickets/1/category-evidence")
+    assert (fragment.status_code, page.status_code) == (200, 200)
+    assert fragment.text.lstrip().startswith('<div id="evidence-body">') and "<html" not in fragment.text
+    assert word in fragment.text and example in fragment.text
+    assert word in page.text and example in page.text
+    assert "<h1>Why ticket #1 is Technical IT</h1>" in page.text
+
+
+async def test_the_ticket_page_does_not_wait_for_the_model_s_evidence(
+    helpdesk: Browser, fake_tickets: FakeTicketService
+) -> None:
+    fake_tickets.add("The wifi in the library keeps dropping")
+    page = await helpdesk.get("/tickets/1")
+    assert page.status_code == 200
+    assert EXPLANATION_EXAMPLE.text not in page.text
+    assert 'hx-get="/tickets/1/category-evidence" hx-trigger="toggle once"' in page.text
+    assert '<a href="/tickets/1/category-evidence">' in page.text  # without JavaScript
+    assert [r for r in fake_tickets.requests if r.url.path.endswith("/category-explanation")] == []
+
+
+async def test_the_evidence_is_for_staff(user: Browser, fake_tickets: FakeTicketService) -> None:
+    fake_tickets.add("The wifi in the library keeps dropping")
+    assert (await user.get("/tickets/1/category-evidence")).status_code == 403
+    assert [r for r in fake_tickets.requests if r.url.path.endswith("/category-explanation")] == []
+
+
+async def test_the_evidence_of_an_unknown_ticket_is_a_404_page_or_a_sentence(helpdesk: Browser) -> None:
+    assert (await helpdesk.get("/tickets/99/category-evidence")).status_code == 404
+    missing = await helpdesk.get("/tickets/99/category-evidence", headers=EVIDENCE_FRAGMENT)
+    assert missing.status_code == 200 and "The evidence is unavailable right now:" in missing.text
 
 
 @pytest.mark.parametrize("version", ["", "abc", "0", "-1", "1.0", "²", " 1"])

@@ -53,10 +53,13 @@ async def test_the_ticket_page_shows_the_real_explanation_and_history_in_the_voc
     assert (await browser.post(f"/tickets/{ticket_id}/start", {"version": "1"})).status_code == 303
     page = await browser.get(f"/tickets/{ticket_id}")
     assert page.status_code == 200
+    evidence = await browser.get(
+        f"/tickets/{ticket_id}/category-evidence", headers={"HX-Request": "true", "HX-Target": "evidence-body"}
+    )
     top_word = explained.influential_words[0]
-    assert f'<li>{top_word.word} <span class="small">({top_word.weight:.2f})</span></li>' in page.text
+    assert f'<li>{top_word.word} <span class="small">({top_word.weight:.2f})</span></li>' in evidence.text
     example = explained.nearest_examples[0]
-    assert f"” → {CATEGORY_LABELS[example.category]} <span" in page.text
+    assert f"” → {CATEGORY_LABELS[example.category]} <span" in evidence.text
     assert f'id="ticket-status">{STATUS_LABELS["active"]}</span>' in page.text
     assert f"by Helpdesk: {STATUS_LABELS['open']} → {STATUS_LABELS['active']}" in page.text
 

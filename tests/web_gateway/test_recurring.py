@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+from datetime import datetime, timedelta
 
+import httpx
+import pytest
+
+from campusdesk_common.contracts.places import Place
+from campusdesk_common.contracts.tickets import TicketRead
 from tests.web_gateway.conftest import Browser
-from tests.web_gateway.fakes import FakeAnalytics, FakeTicketService, recurring_problems
+from tests.web_gateway.fakes import NOW, FakeAnalytics, FakeTicketService, recurring_problems
 
 HTMX = {"HX-Request": "true"}
 
@@ -62,11 +67,30 @@ async def test_an_outage_of_the_category_service_blanks_the_panel_only(
     assert page.text.count('role="img"') == 2
 
 
+def _at_the_lobby(fake_tickets: FakeTicketService, text: str, *, opened_at: datetime = NOW) -> TicketRead:
+    """A facility ticket at the fake answer's recurring place (the lift lobby)."""
+    lobby = recurring_problems().places[0].room
+    fake_tickets.places.rooms[lobby.room_code] = lobby
+    added = fake_tickets.add(text, category="facility_management")
+    placed = added.model_copy(update={"place": Place(room=lobby), "opened_at": opened_at})
+    fake_tickets.tickets[added.id] = placed
+    return placed
+
+
+@pytest.fixture
+def answer_around_now(fake_analytics: FakeAnalytics) -> FakeAnalytics:
+    """The fake answer's 30-day window ends at the fakes' NOW, when their tickets are opened."""
+    window = {"since": NOW - timedelta(days=30), "until": NOW + timedelta(minutes=1)}
+    fake_analytics.recurring = recurring_problems().model_copy(update=window)
+    return fake_analytics
+
+
 async def test_staff_see_the_recurring_badge_on_the_list_and_the_ticket_page(
-    helpdesk: Browser, fake_tickets: FakeTicketService
+    helpdesk: Browser, fake_tickets: FakeTicketService, answer_around_now: FakeAnalytics
 ) -> None:
-    for n in range(4):
-        fake_tickets.add(f"The lift lobby light is broken again ({n})", category="facility_management")
+    for n in range(3):
+        _at_the_lobby(fake_tickets, f"The lift lobby light is broken again ({n})")
+    fake_tickets.add("The lift lobby light is broken again (3)", category="facility_management")  # no place given
     listed = await helpdesk.get("/tickets?status=all")
     assert listed.status_code == 200
     assert listed.text.count(">Recurring</span>") == 3  # tickets 1, 2 and 3; not 4
@@ -77,6 +101,22 @@ async def test_staff_see_the_recurring_badge_on_the_list_and_the_ticket_page(
     assert f'<p class="small" id="recurring-note">{sentence}</p>' in page.text
     other = await helpdesk.get("/tickets/4")
     assert other.status_code == 200 and "recurring-note" not in other.text
+
+
+async def test_the_badge_goes_by_room_category_and_window_not_by_the_ids_listed(
+    helpdesk: Browser, fake_tickets: FakeTicketService, answer_around_now: FakeAnalytics
+) -> None:
+    # A busy place's answer lists only its newest ids: an older ticket of the window is just as recurring.
+    for n in range(3):
+        _at_the_lobby(fake_tickets, f"The lift lobby light is broken again ({n})")
+    unlisted = _at_the_lobby(fake_tickets, "The lift lobby door sticks", opened_at=NOW - timedelta(days=20))
+    before = _at_the_lobby(fake_tickets, "The lift lobby door stuck", opened_at=NOW - timedelta(days=31))
+    other_category = fake_tickets.add("Lift lobby screen shows nothing", category="technical_it")
+    fake_tickets.tickets[other_category.id] = other_category.model_copy(update={"place": fake_tickets.tickets[1].place})
+    assert unlisted.id not in recurring_problems().places[0].ticket_ids
+    assert "recurring-note" in (await helpdesk.get(f"/tickets/{unlisted.id}")).text
+    assert "recurring-note" not in (await helpdesk.get(f"/tickets/{before.id}")).text
+    assert "recurring-note" not in (await helpdesk.get(f"/tickets/{other_category.id}")).text
 
 
 async def test_simple_users_never_see_the_badge_nor_make_the_gateway_ask(
@@ -108,10 +148,11 @@ async def test_without_the_category_service_the_pages_work_without_badges(
 
 
 async def test_staff_pages_ask_for_the_badges_once_a_minute_not_on_every_view(
-    helpdesk: Browser, fake_tickets: FakeTicketService, fake_analytics: FakeAnalytics
+    helpdesk: Browser, fake_tickets: FakeTicketService, answer_around_now: FakeAnalytics
 ) -> None:
+    fake_analytics = answer_around_now
     for n in range(3):
-        fake_tickets.add(f"The lift lobby light is broken again ({n})", category="facility_management")
+        _at_the_lobby(fake_tickets, f"The lift lobby light is broken again ({n})")
     for path in ("/tickets?status=all", "/tickets/1", "/tickets/2", "/tickets?status=all"):
         page = await helpdesk.get(path)
         assert page.status_code == 200 and "Recurring" in page.text

@@ -15,6 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from campusdesk_common.contracts.places import (
+    MAX_TICKET_IDS_PER_PLACE,
     Building,
     DirectoryPreview,
     DirectoryReplaced,
@@ -238,8 +239,10 @@ async def replace(connection: AsyncConnection, csv_text: str) -> DirectoryReplac
 async def place_ticket_cells(
     connection: AsyncConnection, *, since: datetime, until: datetime, min_count: int
 ) -> list[PlaceTickets]:
-    """Per (room, category), the tickets opened in `[since, until)` (any status), for pairs with at least
-    `min_count` of them; most tickets first. Served by the partial index `ix_tickets_placed_opened_at`."""
+    """Per (room, category), how many tickets were opened in `[since, until)` (any status) and the ids of
+    the newest `MAX_TICKET_IDS_PER_PLACE`, for pairs with at least `min_count` of them; most tickets first.
+    Served by the partial index `ix_tickets_placed_opened_at`; the ids are numbered in SQL, so a busy
+    place's tens of thousands never leave the database."""
     window = (
         tickets.c.room_code.is_not(None),
         tickets.c.opened_at >= literal(since, UTCDateTime()),
@@ -247,7 +250,7 @@ async def place_ticket_cells(
     )
     pairs = (
         await connection.execute(
-            select(tickets.c.room_code, tickets.c.category)
+            select(tickets.c.room_code, tickets.c.category, func.count())
             .where(*window)
             .group_by(tickets.c.room_code, tickets.c.category)
             .having(func.count() >= min_count)
@@ -255,18 +258,34 @@ async def place_ticket_cells(
     ).all()
     if not pairs:
         return []
-    wanted = {(room_code, category) for room_code, category in pairs}
-    rows = await connection.execute(
-        select(tickets.c.id, tickets.c.room_code, tickets.c.category)
-        .where(*window, tickets.c.room_code.in_(sorted({room for room, _ in wanted})))
-        .order_by(tickets.c.opened_at.desc(), tickets.c.id.desc())
+    counts = {(room_code, category): int(count) for room_code, category, count in pairs}
+    newest = (
+        select(
+            tickets.c.id,
+            tickets.c.room_code,
+            tickets.c.category,
+            func.row_number()
+            .over(
+                partition_by=(tickets.c.room_code, tickets.c.category),
+                order_by=(tickets.c.opened_at.desc(), tickets.c.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(*window, tickets.c.room_code.in_(sorted({room for room, _ in counts})))
+        .subquery()
     )
-    ids: dict[tuple[str, str], list[int]] = {pair: [] for pair in wanted}
+    rows = await connection.execute(
+        select(newest.c.id, newest.c.room_code, newest.c.category)
+        .where(newest.c.position <= MAX_TICKET_IDS_PER_PLACE)
+        .order_by(newest.c.room_code, newest.c.category, newest.c.position)
+    )
+    ids: dict[tuple[str, str], list[int]] = {pair: [] for pair in counts}
     for ticket_id, room_code, category in rows:
         if (room_code, category) in ids:
             ids[(room_code, category)].append(ticket_id)
-    found = await rooms_by_code(connection, {room for room, _ in wanted})
+    found = await rooms_by_code(connection, {room for room, _ in counts})
     cells = [
-        PlaceTickets(room=found[room], category=category, ticket_ids=ids[(room, category)]) for room, category in wanted
+        PlaceTickets(room=found[room], category=category, count=count, ticket_ids=ids[(room, category)])
+        for (room, category), count in counts.items()
     ]
-    return sorted(cells, key=lambda cell: (-len(cell.ticket_ids), cell.room.room_code, cell.category))
+    return sorted(cells, key=lambda cell: (-cell.count, cell.room.room_code, cell.category))

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from fastapi import Request
 
 from campusdesk_common.contracts.analytics_category import RecurringPlace, RecurringProblems
+from campusdesk_common.contracts.tickets import TicketRead
 from web_gateway.analytics_api import AnalyticsApi
 from web_gateway.charts import BarChart, bar_chart
 from web_gateway.security import current_role
@@ -25,10 +28,12 @@ BADGE_WAIT_SECONDS = 1.5
 
 @dataclass
 class _BadgeAnswer:
-    """The badges of the last answer a process got (none until one arrives) and when it asked.
-    They are built once per answer: at scale an answer names tens of thousands of tickets."""
+    """The badge sentence of each recurring (room, category) of the last answer a process got (none
+    until one arrives), the start of its window, and when it asked. A ticket is matched by its room
+    and category, not by id: the answer lists only the newest ids of a busy place."""
 
-    badges: dict[int, str] = field(default_factory=dict)
+    sentences: dict[tuple[str, str], str] = field(default_factory=dict)
+    since: datetime | None = None
     asked_at: float = -math.inf
     asking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -62,20 +67,30 @@ def recurring_view(answer: RecurringProblems) -> RecurringView:
     return RecurringView(answer, caption, chart)
 
 
-async def recurring_badges(request: Request) -> dict[int, str]:
-    """For staff: each ticket of a recurring problem, with a sentence saying which. Empty for simple users,
-    and when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
+async def recurring_badges(request: Request, tickets: Iterable[TicketRead]) -> dict[int, str]:
+    """For staff: each of `tickets` that is part of a recurring problem (its room and category recur, and
+    it was opened in the analysis' window), with a sentence saying which. Empty for simple users, and
+    when the analysis is unavailable or slow (the page is shown without badges rather than late)."""
     if current_role(request) != "helpdesk":
         return {}
-    return (await _latest_answer(request)).badges
+    answer = await _latest_answer(request)
+    if answer.since is None:
+        return {}
+    badges: dict[int, str] = {}
+    for ticket in tickets:
+        if ticket.place is None or ticket.opened_at < answer.since:
+            continue
+        sentence = answer.sentences.get((ticket.place.room.room_code, ticket.category))
+        if sentence is not None:
+            badges[ticket.id] = sentence
+    return badges
 
 
-def _badges(answer: RecurringProblems) -> dict[int, str]:
+def _sentences(answer: RecurringProblems) -> dict[tuple[str, str], str]:
     return {
-        ticket_id: f"One of {place.count} {place.label} tickets at {place.room.room_name} ({place.room.room_code}) "
-        f"opened in the last {answer.days} days."
+        (place.room.room_code, place.category): f"One of {place.count} {place.label} tickets at "
+        f"{place.room.room_name} ({place.room.room_code}) opened in the last {answer.days} days."
         for place in answer.places
-        for ticket_id in place.ticket_ids
     }
 
 
@@ -94,7 +109,8 @@ async def _latest_answer(request: Request) -> _BadgeAnswer:
         api = AnalyticsApi(state.analytics_open, state.analytics_resolution, state.analytics_category)
         try:
             async with asyncio.timeout(BADGE_WAIT_SECONDS):
-                cache.badges = _badges(await api.recurring_problems())
+                answer = await api.recurring_problems()
+            cache.sentences, cache.since = _sentences(answer), answer.since
         except (UpstreamProblem, TimeoutError):
             pass
     return cache

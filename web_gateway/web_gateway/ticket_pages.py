@@ -54,7 +54,7 @@ async def render_ticket_page(
         "draft_description": view.ticket.description if draft_description is None else draft_description,
         "draft_message": draft_message,
         "poll_seconds": request.app.state.settings.message_poll_seconds,
-        "recurring": await recurring_badges(request),
+        "recurring": await recurring_badges(request, [view.ticket]),
     }
     return render(request, "ticket_detail.html", context, fragments=DETAIL_FRAGMENTS, status=status)
 

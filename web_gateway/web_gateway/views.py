@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 
 from campusdesk_common.contracts.tickets import (
     MAX_TEXT_LENGTH,
-    CategoryExplanation,
     CategoryPrediction,
     HistoryEvent,
     MessageRead,
@@ -92,7 +91,6 @@ class TicketView:
     ticket: TicketRead
     messages: Part[list[MessageRead]]
     history: Part[list[HistoryLine]] = field(default_factory=Part)
-    explanation: Part[CategoryExplanation] = field(default_factory=Part)
 
     @property
     def last_message_id(self) -> int:
@@ -104,16 +102,15 @@ async def _history(api: TicketApi, ticket_id: int) -> list[HistoryLine]:
 
 
 async def ticket_view(api: TicketApi, ticket_id: int, *, thread_only: bool = False) -> TicketView:
-    """The ticket (a failure here fails the page) and its parts (each may fail alone)."""
+    """The ticket (a failure here fails the page) and its parts (each may fail alone). The category's
+    evidence is not one of them: it is model work, asked for only when staff open it (routes/explanations.py)."""
     with_history = not thread_only
-    with_explanation = with_history and api.role == "helpdesk"
-    ticket, messages, history, explanation = await asyncio.gather(
+    ticket, messages, history = await asyncio.gather(
         api.get(ticket_id),
         part(api.messages(ticket_id)),
         part(_history(api, ticket_id)) if with_history else skipped(Part[list[HistoryLine]]()),
-        part(api.explanation(ticket_id)) if with_explanation else skipped(Part[CategoryExplanation]()),
     )
-    return TicketView(ticket, messages, history, explanation)
+    return TicketView(ticket, messages, history)
 
 
 def poll_context(ticket_id: int, after: int, messages: Part[list[MessageRead]], poll_seconds: int) -> dict[str, Any]:

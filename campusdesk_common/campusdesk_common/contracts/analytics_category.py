@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from campusdesk_common.contracts.common import Timestamp
-from campusdesk_common.contracts.places import Room
+from campusdesk_common.contracts.places import MAX_TICKET_IDS_PER_PLACE, Room
 from campusdesk_common.vocabulary import Category
 
 
@@ -34,7 +34,10 @@ class RecurringPlace(BaseModel):
     category: Category
     label: str = Field(description="The category's name for people.")
     count: int = Field(ge=1, description="Tickets of this category at this room opened in the window.")
-    ticket_ids: list[int] = Field(description="Ids of those tickets, newest first (as many as `count`).")
+    ticket_ids: list[int] = Field(
+        description=f"Ids of the newest of those tickets, newest first: all of them up to {MAX_TICKET_IDS_PER_PLACE}, "
+        f"else the newest {MAX_TICKET_IDS_PER_PLACE} (`count` is always exact)."
+    )
 
 
 class RecurringProblems(BaseModel):

@@ -6,9 +6,9 @@ campus. A room removed from the directory while tickets refer to it is kept as r
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from campusdesk_common.contracts.common import Timestamp
 
@@ -27,6 +27,8 @@ DIRECTORY_CSV_HEADER = ("building_code", "building_name", "floor", "room_code", 
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 2048
+# Per (room, category), at most this many ticket ids are sent along with the exact count.
+MAX_TICKET_IDS_PER_PLACE = 100
 
 
 class Room(BaseModel):
@@ -126,7 +128,25 @@ class PlaceTickets(BaseModel):
 
     room: Room
     category: str
-    ticket_ids: list[int] = Field(description="Ids of the tickets, newest first.")
+    count: int = Field(ge=1, description="How many tickets, exactly (`ticket_ids` may list only the newest).")
+    ticket_ids: list[int] = Field(
+        description=f"Ids of the newest tickets, newest first: all of them up to {MAX_TICKET_IDS_PER_PLACE}, "
+        f"else the newest {MAX_TICKET_IDS_PER_PLACE} (a place can gather tens of thousands)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_of_an_older_answer(cls, data: Any) -> Any:
+        # Answers from before `count` listed every id: their number is the count.
+        if isinstance(data, dict) and "count" not in data and isinstance(data.get("ticket_ids"), list):
+            return {**data, "count": len(data["ticket_ids"])}
+        return data
+
+    @model_validator(mode="after")
+    def _ids_within_count(self) -> PlaceTickets:
+        if len(self.ticket_ids) > self.count:
+            raise ValueError("more ticket ids than `count`")
+        return self
 
 
 class PlaceTicketCounts(BaseModel):

@@ -119,8 +119,9 @@ async def resolution_monthly(
     "/place-tickets",
     response_model=PlaceTicketCounts,
     responses=problem_responses(422, 503),
-    description="Per room and category, the ids of the tickets (any status) opened in `[since, until)`, only "
-    "for the pairs with at least `min_count` of them: the facts behind the recurring-problems analysis."
+    description="Per room and category, how many tickets (any status) were opened in `[since, until)` and the "
+    "ids of the newest of them (at most `MAX_TICKET_IDS_PER_PLACE`), only for the pairs with at least `min_count` "
+    "of them: the facts behind the recurring-problems analysis."
     + _INTERNAL.replace("never ticket contents", "never ticket contents (ticket ids, rooms and categories)"),
 )
 async def place_ticket_counts(

@@ -57,7 +57,8 @@ async def list_tickets(request: Request, role: RoleDep, api: TicketApiDep, filte
         part(api.directory()) if with_directory else skipped(Part[PlaceDirectory]()),
     )
     context = {"filters": filters, "statuses": statuses_listed(role), "page": page, "directory": directory}
-    context["recurring"] = await recurring_badges(request)  # staff: the "Recurring" badge
+    shown = page.value.items if page.value else []
+    context["recurring"] = await recurring_badges(request, shown)  # staff: the "Recurring" badge
     if page.error is None:
         return render(request, "tickets_list.html", context, fragments=LIST_FRAGMENTS)
     retry = {"Retry-After": str(DEFAULT_RETRY_AFTER)}
