@@ -280,6 +280,16 @@ def run_section(scale: str, run: dict[str, Any]) -> list[str]:
                 f"| {name} | {pss:.0f} | {m['total_mb']:.0f} | {m['processes']} | {m['largest_process_mb']:.0f} |"
             )
         lines.append("")
+    form = run.get("report_form")
+    if form:
+        lines += [
+            f"#### Reporting through the web form: {form['clients']} simple users at once, {form['seconds']:.0f} s",
+            "",
+            f"**{form['requests']:,} tickets, {form['errors']} errors, {_f(form['throughput'])} tickets/s, "
+            f"p50 {_f(form['p50_ms'])} ms, p99 {_f(form['p99_ms'])} ms** (POST /tickets with the form, answered "
+            "by the 303 to the new ticket).",
+            "",
+        ]
     load_test = run.get("load_test")
     if load_test:
         overall = load_test["overall"]

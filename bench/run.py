@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,10 @@ SECRET = "campusdesk-bench-secret-key-0123456789abcdef"
 CSRF_COOKIE_VALUE = "bench-csrf-cookie"
 CSRF_TOKEN = hmac.new(SECRET.encode(), b"csrf:" + CSRF_COOKIE_VALUE.encode(), hashlib.sha256).hexdigest()
 HELPDESK = {"X-Role": "helpdesk"}
+# Issue 13's "report a ticket through the form" is measured with this many people at once.
+REPORT_FORM_CLIENTS = 8
+# The gateway limits anonymous writes per client address; the benchmark's clients all share 127.0.0.1.
+UNLIMITED_WRITES = {"WEB_GATEWAY_RATE_LIMIT_TICKETS": "1000000000", "WEB_GATEWAY_RATE_LIMIT_MESSAGES": "1000000000"}
 WORKERS = {
     "ticket_service": 2,
     "web_gateway": 2,
@@ -330,6 +335,8 @@ def start_services(url: str, var_dir: Path) -> dict[str, ServiceProcess]:
     services: dict[str, ServiceProcess] = {}
     for name, workers in WORKERS.items():
         env = {**common, f"{prefixes[name]}WORKERS": str(workers), f"{prefixes[name]}LOG_LEVEL": "warning"}
+        if name == "web_gateway":
+            env.update(UNLIMITED_WRITES)  # every bench client shares one address: no per-address limit
         service = ServiceProcess(name, env=env, port=ports[name])
         try:
             service.start(timeout=180)
@@ -539,6 +546,33 @@ async def gateway_pages(
     return results, thread_ticket
 
 
+async def report_form(base: str, config: argparse.Namespace) -> dict[str, Any]:
+    """People reporting through the web form: a simple user's POST /tickets (form, CSRF token, a one-time
+    submission key), answered by the 303 to the new ticket's page; `REPORT_FORM_CLIENTS` at once."""
+    cookies = {"campusdesk_role": "user", "campusdesk_csrf": CSRF_COOKIE_VALUE}
+
+    async def report(session: aiohttp.ClientSession, i: int) -> int:
+        form = {
+            "csrf_token": CSRF_TOKEN,
+            "submission_key": uuid.uuid4().hex,
+            "description": f"{DESCRIPTIONS[i % len(DESCRIPTIONS)]} (form {i})",
+        }
+        async with session.post(f"{base}/tickets", data=form, allow_redirects=False) as response:
+            await response.read()
+            # Only the redirect to the new ticket counts: a form shown again (422, 429) is a failure.
+            return response.status if response.status == 303 else 599
+
+    measured = await measure(
+        "gateway report form", report, clients=REPORT_FORM_CLIENTS, seconds=config.concurrent_seconds * 2,
+        warmup=REPORT_FORM_CLIENTS, cookies=cookies,
+    )  # fmt: skip
+    log(
+        f"gateway report form: {REPORT_FORM_CLIENTS} clients {measured.throughput} tickets/s, "
+        f"p50 {measured.p50_ms} ms, errors {measured.errors}"
+    )
+    return measured.as_dict()
+
+
 async def load_test(base: str, config: argparse.Namespace, tickets: int, open_ids: list[int]) -> dict[str, Any]:
     """`users` people for `seconds`, each choosing its next action from a realistic mix after a short pause."""
     mix = (
@@ -655,6 +689,8 @@ async def measure_stack(url: str, config: argparse.Namespace, tickets: int, resu
                 results["medians"] = await medians.check(services["analytics_resolution_service"].url, libpq(url))
             if "web_gateway" in services:
                 results["gateway"], _ = await gateway_pages(services["web_gateway"].url, ticket_base, config, tickets)
+                if results["gateway"]:
+                    results["report_form"] = await report_form(services["web_gateway"].url, config)
             results["memory_after_measurements"] = {name: memory_of(s) for name, s in services.items()}
             if "web_gateway" in services and results.get("gateway") and not config.skip_load:
                 log(f"load test: {config.load_users} users for {config.load_seconds} s through the gateway")
