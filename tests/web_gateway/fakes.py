@@ -33,6 +33,7 @@ from campusdesk_common.contracts.analytics_category import (
 )
 from campusdesk_common.contracts.analytics_open import OpenTickets, Period, SeriesPoint
 from campusdesk_common.contracts.analytics_resolution import MonthResolution, ResolutionTime
+from campusdesk_common.contracts.links import PRIVATE_LINK_HEADER, PrivateLink, TicketCreated
 from campusdesk_common.contracts.places import Place, Room
 from campusdesk_common.contracts.registry import Operation
 from campusdesk_common.contracts.tickets import (
@@ -60,6 +61,7 @@ from campusdesk_common.vocabulary import (
     Role,
     Status,
 )
+from tests.web_gateway.fake_links import FakeLinks
 from tests.web_gateway.fake_places import (
     DEMO_CSV,
     FakePlaces,
@@ -307,6 +309,7 @@ class FakeTicketService:
     down: bool = False
     broken_suffixes: set[str] = field(default_factory=set)
     places: FakePlaces = field(default_factory=FakePlaces)
+    links: FakeLinks = field(default_factory=lambda: FakeLinks(now=lambda: NOW))
 
     def add(self, description: str, status: Status = "open", category: Category = "technical_it") -> TicketRead:
         new = ticket(len(self.tickets) + 1, description, status=status, category=category)
@@ -328,6 +331,8 @@ class FakeTicketService:
         if role not in ("user", "helpdesk"):
             return problem(400, "X-Role is missing")
         path = request.url.path
+        if path.startswith("/links") or path == "/unsubscribe":
+            return self._links(request, path)
         if path == "/classify":
             return answer(prediction(json.loads(request.content)["description"]))
         if path == "/tickets/similar":
@@ -345,7 +350,7 @@ class FakeTicketService:
         if path.startswith("/photos"):
             return self._photo(request, role)
         if path == "/tickets" and request.method == "POST":
-            return self._create(json.loads(request.content))
+            return self._create(json.loads(request.content), role)
         if path == "/tickets":
             return self._search(request, role)
         return self._one_ticket(request, role)
@@ -360,7 +365,7 @@ class FakeTicketService:
     def used_rooms(self) -> set[str]:
         return {t.place.room.room_code for t in self.tickets.values() if t.place is not None}
 
-    def _create(self, body: dict[str, Any]) -> httpx.Response:
+    def _create(self, body: dict[str, Any], role: Role = "helpdesk") -> httpx.Response:
         place = None
         if body.get("room_code"):
             found = self.places.rooms.get(body["room_code"])
@@ -372,7 +377,8 @@ class FakeTicketService:
             return problem(422, "A photo id is unknown or already used.")
         new = self.add(body["description"])
         self.tickets[new.id] = new.model_copy(update={"place": place, "photos": photos})
-        return answer(self.tickets[new.id], 201)
+        link = self.links.issue(new.id, "reporter") if role == "user" else None
+        return answer(TicketCreated(**self.tickets[new.id].model_dump(), private_link=link), 201)
 
     def _photo(self, request: httpx.Request, role: str) -> httpx.Response:
         if request.method == "POST":
@@ -380,7 +386,7 @@ class FakeTicketService:
         photo_id = int(request.url.path.split("/")[2])
         owners = [t for t in self.tickets.values() if any(p.id == photo_id for p in t.photos)]
         owners += [self.tickets[m.ticket_id] for m in self.messages if any(p.id == photo_id for p in m.photos)]
-        if not owners or (role == "user" and owners[0].status == "closed"):
+        if not owners or not self._visible(request, role, owners[0]):
             return problem(404, f"There is no photo {photo_id}.")
         return self.places.serve(photo_id)
 
@@ -397,6 +403,10 @@ class FakeTicketService:
             and (building is None or (t.place is not None and t.place.room.building_code == building))
             and (room_code is None or (t.place is not None and t.place.room.room_code == room_code))
         ]
+        min_affected = int(request.url.params.get("min_affected", "0"))
+        items = [t for t in items if t.affected_count >= min_affected]
+        if request.url.params.get("sort") == "affected":
+            items.sort(key=lambda t: -t.affected_count)
         limit = int(request.url.params.get("limit", "50"))
         start = int(request.url.params.get("cursor") or 0)
         next_cursor = str(start + limit) if start + limit < len(items) else None
@@ -406,12 +416,14 @@ class FakeTicketService:
         parts = request.url.path.strip("/").split("/")
         ticket_id = int(parts[1])
         found = self.tickets.get(ticket_id)
-        if found is None or (role == "user" and found.status == "closed"):
+        if found is None or not self._visible(request, role, found):
             return problem(404, f"There is no ticket {ticket_id}.")
         if len(parts) == 2 and request.method == "GET":
             return answer(found, headers={"ETag": f'"{found.version}"'})
         if len(parts) == 2 and request.method == "PATCH":
             return self._patch(request, found, role)
+        if parts[2] == "followers" and request.method == "POST":
+            return self._follow(request, found, role)
         if parts[2] == "messages" and request.method == "POST":
             if found.status == "closed":
                 return problem(409, "The ticket is closed.")
@@ -431,6 +443,63 @@ class FakeTicketService:
         if parts[2] == "category-explanation":
             return answer(explanation(found))
         return problem(404, "no such route")
+
+    def _visible(self, request: httpx.Request, role: str, found: TicketRead) -> bool:
+        """Like the real service: a private link reaches its own ticket only (a wrong one is a 404), also closed;
+        without one a simple user never sees a closed ticket."""
+        if PRIVATE_LINK_HEADER in request.headers:
+            return self.links.may_see(request, found.id)
+        return not (role == "user" and found.status == "closed")
+
+    def _follow(self, request: httpx.Request, found: TicketRead, role: str) -> httpx.Response:
+        if role != "user":
+            return problem(403, "Only simple users follow tickets.")
+        if found.status == "closed":
+            return problem(409, "A closed ticket cannot be followed.")
+        key = request.headers.get("idempotency-key")
+        if key is not None and key in self.links.issued:
+            link = self.links.links[self.links.issued[key]]
+            return answer(PrivateLink(token=link.token, ticket_id=link.ticket_id, kind=link.kind), 201)
+        link = self.links.issue(found.id, "follower")
+        if key is not None:
+            self.links.issued[key] = link.token
+        self.tickets[found.id] = found.model_copy(update={"affected_count": found.affected_count + 1})
+        return answer(link, 201)
+
+    def _links(self, request: httpx.Request, path: str) -> httpx.Response:
+        if path == "/links/lookup":
+            return answer(self.links.lookup(request.content, self.tickets, self.messages))
+        if path == "/unsubscribe":
+            done = self.links.unsubscribe(request.content)
+            return answer(done) if done else problem(404, "There is no such link.")
+        link = self.links.holder(request)
+        if link is None:
+            return problem(404, "There is no such link.")
+        ticket_now = self.tickets[link.ticket_id]
+        if path == "/links/self/seen":
+            self.links.seen(link, request.content)
+        elif path == "/links/self/email" and request.method == "PUT":
+            if not self.links.email_available:
+                return problem(409, "E-mail updates are not available.")
+            self.links.subscribe(link, request.content)
+        elif path == "/links/self/email":
+            link.email = None
+        elif path == "/links/self/fix-answer":
+            if ticket_now.status != "closed":
+                return problem(409, "The ticket is not closed yet.")
+            recorded, new = self.links.answer_fix(
+                link, ticket_now, request.content, lambda note: self._follow_up(ticket_now, note)
+            )
+            return answer(recorded, 201 if new else 200)
+        thread = [m for m in self.messages if m.ticket_id == link.ticket_id]
+        return answer(self.links.state(link, self.tickets[link.ticket_id], thread))
+
+    def _follow_up(self, closed: TicketRead, note: str) -> TicketRead:
+        """“Still broken”: a new ticket in the same category, linked both ways (the closed one is not changed)."""
+        new = self.add(note, category=closed.category).model_copy(update={"follows_up": closed.id})
+        self.tickets[new.id] = new
+        self.tickets[closed.id] = closed.model_copy(update={"followed_up_by": [*closed.followed_up_by, new.id]})
+        return new
 
     def _patch(self, request: httpx.Request, current: TicketRead, role: Role) -> httpx.Response:
         changes = json.loads(request.content)

@@ -8,6 +8,7 @@ from markupsafe import escape
 from campusdesk_common.contracts.tickets import clean_text
 from tests.web_gateway.conftest import Browser
 from tests.web_gateway.fakes import FakeAnalytics, FakeTicketService, message
+from web_gateway.private_pages import NO_SUCH_TICKET
 
 HTMX = {"HX-Request": "true"}
 
@@ -94,10 +95,11 @@ async def test_user_reports_a_ticket_without_javascript(user: Browser, fake_tick
     assert ">Submit ticket</button>" in form.text
     response = await user.post("/tickets", {"description": "  The elevator in building B is stuck  "})
     assert response.status_code == 303
-    assert response.headers["location"] == "/tickets/1?notice=created"
+    [token] = fake_tickets.links.links
+    assert response.headers["location"] == f"/t/{token}?notice=created"
     assert fake_tickets.tickets[1].description == "The elevator in building B is stuck"
     assert [r.headers["x-role"] for r in fake_tickets.requests] == ["user"]
-    page = await user.get("/tickets/1?notice=created")
+    page = await user.get(f"/t/{token}?notice=created")
     assert "Your ticket has been submitted" in page.text
     assert "The elevator in building B is stuck" in page.text
 
@@ -303,7 +305,7 @@ async def test_empty_message_is_explained_and_kept_out(user: Browser, fake_ticke
 async def test_unknown_ticket_is_a_404_page(user: Browser) -> None:
     response = await user.get("/tickets/999")
     assert response.status_code == 404
-    assert "There is no ticket 999." in response.text
+    assert str(escape(NO_SUCH_TICKET)) in response.text
     assert (await user.get("/tickets/abc")).status_code == 422
 
 

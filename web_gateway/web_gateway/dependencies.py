@@ -14,6 +14,9 @@ from web_gateway.forms import (
     CategoryForm,
     CloseForm,
     DescriptionForm,
+    EmailForm,
+    FixAnswerForm,
+    FollowForm,
     MessageForm,
     NewTicketForm,
     TicketFilters,
@@ -79,8 +82,13 @@ def ticket_filters(
     building: Annotated[str, Query(max_length=32)] = "",
     room: Annotated[str, Query(max_length=32)] = "",
     cursor: Annotated[str, Query(max_length=500)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "activity",
+    min_affected: Annotated[str, Query(max_length=12)] = "",
 ) -> TicketFilters:
-    """The list's filters; staff start on the Open tab, users on their open and active tickets."""
+    """The list's filters; staff start on the Open tab, users on all open and active tickets.
+
+    Staff may also sort by the number of people affected and list only tickets affecting at least so many.
+    """
     status = ("open" if role == "helpdesk" else "") if status is None else status
     if status not in ("", "all", *statuses_listed(role)):
         raise PageError(422, "Unknown filter", f"There is no status filter called {status!r}.")
@@ -89,7 +97,26 @@ def ticket_filters(
     for name, code in (("building", building), ("room", room)):
         if code and not PLACE_CODE.fullmatch(code):
             raise PageError(422, "Unknown filter", f"{code!r} is not a {name} code.")
-    return TicketFilters(q=q, status=status, category=category, building=building, room=room, cursor=cursor)
+    if role != "helpdesk":
+        sort, min_affected = "activity", ""
+    if sort not in LIST_SORTS:
+        raise PageError(422, "Unknown sort", f"The list can be sorted by {' or '.join(LIST_SORTS)}, not {sort!r}.")
+    min_affected = min_affected.strip()
+    if min_affected and not (min_affected.isascii() and min_affected.isdigit() and 1 <= int(min_affected) <= 100_000):
+        raise PageError(422, "Unknown filter", "“At least … affected” is a whole number from 1 to 100,000.")
+    return TicketFilters(
+        q=q,
+        status=status,
+        category=category,
+        building=building,
+        room=room,
+        cursor=cursor,
+        sort=sort,
+        min_affected=str(int(min_affected)) if min_affected else "",
+    )
+
+
+LIST_SORTS = ("activity", "affected")
 
 
 def analysis_named(analysis: str) -> Analysis:
@@ -126,3 +153,6 @@ MessageFormDep = Annotated[MessageForm, Depends(form_of(MessageForm, "ticket"))]
 VersionFormDep = Annotated[VersionForm, Depends(form_of(VersionForm, "ticket"))]
 CloseFormDep = Annotated[CloseForm, Depends(form_of(CloseForm, "ticket"))]
 CategoryFormDep = Annotated[CategoryForm, Depends(form_of(CategoryForm, "ticket"))]
+FollowFormDep = Annotated[FollowForm, Depends(form_of(FollowForm, "ticket"))]
+FixAnswerFormDep = Annotated[FixAnswerForm, Depends(form_of(FixAnswerForm, "ticket"))]
+EmailFormDep = Annotated[EmailForm, Depends(form_of(EmailForm, "ticket"))]

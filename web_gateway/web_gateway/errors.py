@@ -15,11 +15,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campusdesk_common.contracts.places import Room
+from campusdesk_common.vocabulary import FIX_ANSWERS
 from web_gateway.forms import SUBMISSION_KEY, FormEcho, InvalidForm, form_echo
 from web_gateway.places import UnclearPlace
+from web_gateway.rate_limit import RateLimited
 from web_gateway.security import current_role
 from web_gateway.templating import render, render_block, see_other
-from web_gateway.ticket_api import TicketApi
+from web_gateway.ticket_api import LinkApi, TicketApi
 from web_gateway.ticket_pages import render_new_ticket, render_ticket_page
 from web_gateway.upstream import (
     Conflict,
@@ -79,17 +81,26 @@ async def show_form_again(
             submission_key=key if SUBMISSION_KEY.fullmatch(key) else None,
         )
     role = current_role(request)
-    if echo.ticket_id is None or role is None:
+    api: TicketApi
+    if echo.token is not None:
+        api = LinkApi(request.app.state.tickets, echo.token, request.app.state.recovery)
+    elif echo.ticket_id is not None and role is not None:
+        api = TicketApi(request.app.state.tickets, role, request.app.state.recovery)
+    else:
         return error_page(request, status, "Your change was not applied", message)
+    shown_under = field if field in ("description", "body") else None
+    own_errors = {field: message} if field in ("note", "email") else {}
     try:
         return await render_ticket_page(
             request,
-            TicketApi(request.app.state.tickets, role, request.app.state.recovery),
-            echo.ticket_id,
+            api,
+            echo.ticket_id or 0,
             status=status,
+            drafts=echo.drafts,
+            errors=own_errors,
             description_error=message if field == "description" else None,
             message_error=message if field == "body" else None,
-            conflict=message if field not in ("description", "body") else None,
+            conflict=message if shown_under is None and not own_errors else None,
             draft_description=echo.drafts.get("description"),
             draft_message=echo.drafts.get("body", ""),
         )
@@ -98,31 +109,70 @@ async def show_form_again(
         return error_page(request, exc.status, exc.title, f"{message} ({exc.detail})")
 
 
-def text_kept_page(request: Request, echo: FormEcho, exc: UpstreamUnavailable) -> Response:
+def text_kept_page(
+    request: Request, echo: FormEcho, exc: UpstreamUnavailable | RateLimited, status: int | None = None
+) -> Response:
     """The ticket service cannot take the change now: the typed text in a form to send again, nothing lost.
 
     No other call is made (the ticket page itself would fail the same way). The form posts to the
     same address with the same version or one-time key, so sending it again is safe.
     """
     field = echo.text_field or ""
+    status = status or exc.status
     hidden = {name: value for name, value in echo.drafts.items() if name != field and _sendable_again(name, value)}
     context = {
-        "title": "Your text was not sent" if field == "body" else "Your change was not saved",
+        "title": "Your text was not sent" if field in ("body", "note") else "Your change was not saved",
         "detail": exc.detail,
-        "status": exc.status,
+        "status": status,
         "action": request.url.path,
-        "ticket_id": echo.ticket_id,
+        "back_url": f"/t/{echo.token}" if echo.token else (f"/tickets/{echo.ticket_id}" if echo.ticket_id else None),
         "field": field,
+        "label": KEPT_FIELDS.get(field, ("Text", "Send"))[0],
+        "button": KEPT_FIELDS.get(field, ("Text", "Send"))[1],
         "text": echo.drafts.get(field, ""),
         "hidden": hidden,
     }
-    return render(request, "text_kept.html", context, fragments=["thread"], status=exc.status)
+    return render(request, "text_kept.html", context, fragments=["thread"], status=status)
+
+
+# A kept text box's label and the button that sends it again.
+KEPT_FIELDS = {
+    "body": ("Message", "Send"),
+    "description": ("Description", "Save description"),
+    "note": ("What is still wrong (optional)", "Send my answer"),
+    "email": ("E-mail address", "Get e-mail updates"),
+}
+
+
+def rate_limited_page(request: Request, exc: RateLimited) -> Response:
+    """429: the form again with the typed text (the report form itself, else the kept-text page)."""
+    echo = form_echo(request)
+    if echo is not None and echo.page == "new_ticket":
+        return render_new_ticket(
+            request,
+            status=429,
+            description=echo.drafts.get("description", ""),
+            where=echo.drafts.get("where", ""),
+            place_note=echo.drafts.get("place_note", ""),
+            unavailable=exc.detail,
+            submission_key=_kept_key(echo),
+        )
+    if echo is not None and echo.text_field is not None:
+        return text_kept_page(request, echo, exc, status=429)
+    return error_page(request, 429, "Too many requests", exc.detail)
+
+
+def _kept_key(echo: FormEcho) -> str | None:
+    key = echo.drafts.get("submission_key", "")
+    return key if SUBMISSION_KEY.fullmatch(key) else None
 
 
 def _sendable_again(name: str, value: str) -> bool:
     """Whether a kept hidden field has the shape to be sent again (the ticket service re-checks it anyway)."""
     if name == "version":
         return value.isascii() and value.isdigit()
+    if name == "answer":
+        return value in FIX_ANSWERS
     return name == "submission_key" and SUBMISSION_KEY.fullmatch(value) is not None
 
 
@@ -171,6 +221,12 @@ def install_page_error_handlers(app: FastAPI) -> None:
         response = await upstream_problem_page(request, exc)
         if isinstance(exc, UpstreamUnavailable) and response.status_code == 503:
             response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> Response:
+        response = rate_limited_page(request, exc)
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(InvalidForm)

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
+from campusdesk_common.contracts.links import clean_email
 from campusdesk_common.contracts.tickets import clean_text
-from campusdesk_common.vocabulary import Category
+from campusdesk_common.vocabulary import Category, FixAnswer
 from web_gateway.analytics_api import Analysis, Params, open_params, resolution_params
 
 SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
@@ -67,6 +68,13 @@ class Form(BaseModel):
     text_field: ClassVar[str | None] = None
 
 
+def _email(value: str) -> str:
+    try:
+        return clean_email(value)
+    except ValueError as exc:
+        raise ValueError(f"The e-mail address {exc}.") from None
+
+
 def _place_note(value: str) -> str | None:
     text = value.strip()
     if len(text) > MAX_NOTE_LENGTH:
@@ -84,7 +92,20 @@ MAX_NOTE_LENGTH = 200
 MAX_WHERE_LENGTH = 200
 
 
-class NewTicketForm(Form):
+# The honeypot: a field people never see (hidden by CSS, aria-hidden, out of the tab order).
+# Whatever fills it is a program; its form is answered as if accepted and nothing is stored.
+HONEYPOT = "homepage"
+
+
+class HoneypotForm(Form):
+    homepage: str = ""
+
+    @property
+    def filled_by_a_bot(self) -> bool:
+        return self.homepage != ""
+
+
+class NewTicketForm(HoneypotForm):
     # "where" is resolved to a room by the route (`web_gateway.places.resolve_place`).
     kept, text_field = ("description", "submission_key", "where", "place_note"), "description"
     description: Annotated[str, _text("description"), Field(default="", validate_default=True)]
@@ -100,7 +121,7 @@ class DescriptionForm(Form):
     version: Version
 
 
-class MessageForm(Form):
+class MessageForm(HoneypotForm):
     kept, text_field = ("body", "submission_key"), "body"
     body: Annotated[str, _text("message"), Field(default="", validate_default=True)]
     submission_key: SubmissionKey
@@ -121,6 +142,32 @@ class CategoryForm(Form):
     category: Annotated[Category, Field(default="", validate_default=True)]
 
 
+class FollowForm(Form):
+    """“This affects me too”: only the form's one-time key (a double click follows once)."""
+
+    submission_key: SubmissionKey
+
+
+def _note(value: str) -> str | None:
+    return clean_text(value) if value.strip() else None
+
+
+class FixAnswerForm(Form):
+    """“Is it fixed?”, answered on a private page; the note becomes a follow-up's description."""
+
+    kept, text_field = ("note", "answer", "submission_key"), "note"
+    answer: Annotated[FixAnswer, Field(default="", validate_default=True)]
+    note: Annotated[str | None, BeforeValidator(lambda v: v if isinstance(v, str) else ""), AfterValidator(_note)] = (
+        None
+    )
+    submission_key: SubmissionKey
+
+
+class EmailForm(Form):
+    kept, text_field = ("email",), "email"
+    email: Annotated[str, AfterValidator(_email), Field(default="", validate_default=True)]
+
+
 Page = Literal["new_ticket", "ticket"]
 F = TypeVar("F", bound=Form)
 
@@ -133,6 +180,8 @@ class FormEcho:
     ticket_id: int | None
     text_field: str | None = None
     drafts: dict[str, str] = field(default_factory=dict)
+    # The private link whose page (`/t/<token>`) the form came from, if any.
+    token: str | None = None
 
 
 class InvalidForm(Exception):
@@ -175,9 +224,14 @@ def form_of(model: type[F], page: Page) -> Callable[[Request], Awaitable[F]]:
     async def read(request: Request) -> F:
         data = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         ticket_id = str(request.path_params.get("ticket_id", ""))
+        token = request.path_params.get("token")
         drafts = {k: data.get(k, "") for k in model.kept}
         request.state.form_echo = FormEcho(
-            page, int(ticket_id) if ticket_id.isdigit() else None, model.text_field, drafts
+            page,
+            int(ticket_id) if ticket_id.isdigit() else None,
+            model.text_field,
+            drafts,
+            token if isinstance(token, str) else None,
         )
         return parse_form(model, data)
 
@@ -194,10 +248,15 @@ class TicketFilters(BaseModel):
     building: str = ""
     room: str = ""
     cursor: str = ""
+    # Staff only: "activity" (latest first) or "affected" (most people affected first), and a minimum.
+    sort: str = "activity"
+    min_affected: str = ""
 
     def search_params(self, limit: int) -> list[tuple[str, str]]:
         """The ticket service's query for this list."""
         params = [("limit", str(limit))]
+        params += [("sort", self.sort)] if self.sort != "activity" else []
+        params += [("min_affected", self.min_affected)] if self.min_affected else []
         params += [("q", self.q.strip())] if self.q.strip() else []
         params += [("status", self.status)] if self.status not in ("", "all") else []
         params += [("category", self.category)] if self.category else []
@@ -213,6 +272,8 @@ class TicketFilters(BaseModel):
             "category": self.category,
             "building": self.building,
             "room": self.room,
+            "sort": "" if self.sort == "activity" else self.sort,
+            "min_affected": self.min_affected,
             **changes,
         }
         return "/tickets?" + urlencode({k: v for k, v in values.items() if v})

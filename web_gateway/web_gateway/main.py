@@ -14,6 +14,8 @@ from campusdesk_common.http_client import UpstreamClient
 from campusdesk_common.logging import configure_logging
 from web_gateway.body_limits import LARGEST_BODY_BYTES, RouteBodyLimits
 from web_gateway.errors import install_page_error_handlers
+from web_gateway.private_paths import redact_logs
+from web_gateway.rate_limit import limiters
 from web_gateway.routes import include_routes
 from web_gateway.security import FormEncodingCheck, SecurityHeaders, load_secret
 from web_gateway.settings import Settings
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway; its clients to the other services are created when it starts."""
     settings = settings or Settings()
     configure_logging("web_gateway", settings.log_level)
+    redact_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Read once at start-up (not per request) so every worker signs with the same key.
     app.state.secret = load_secret(settings)
     app.state.settings = settings
+    app.state.rate_limits = limiters(settings)
     app.state.recovery = Recovery(attempts=settings.write_recovery_attempts, budget=settings.write_recovery_seconds)
     install_page_error_handlers(app)
     # Innermost, so the size limit (added by new_service_app) bounds the body it reads.

@@ -20,6 +20,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campusdesk_common.vocabulary import ROLES, Role
+from web_gateway.private_paths import PRIVATE_HEADERS, is_private_path
 from web_gateway.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,9 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
+                if is_private_path(path):
+                    # A private link's page: its address must not leave in a Referer, nor stay in a cache.
+                    headers.update(PRIVATE_HEADERS)
                 if "location" in headers:
                     headers["Location"] = relative_location(headers["location"])
                 if new_cookie is not None:

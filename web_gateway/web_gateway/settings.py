@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from campusdesk_common.contracts.links import MAX_LOOKUP
 from campusdesk_common.settings import ServiceSettings
 
 
@@ -43,3 +46,22 @@ class Settings(ServiceSettings):
     # How old the "Recurring" badges' answer may be before a process asks the category
     # analytics service again (it changes slowly; asking on every staff page would not).
     recurring_badge_max_age: float = Field(default=60.0, ge=0)
+    # "My tickets": how many private links one browser keeps in its signed cookie (the newest).
+    my_tickets_max: int = Field(default=50, ge=1, le=MAX_LOOKUP)
+    # Anonymous writes (role `user`) allowed per client address within `rate_limit_window_seconds`,
+    # counted by each gateway process on its own (see README).
+    rate_limit_window_seconds: float = Field(default=600.0, gt=0)
+    rate_limit_tickets: int = Field(default=10, ge=1)
+    rate_limit_messages: int = Field(default=30, ge=1)
+    rate_limit_follows: int = Field(default=20, ge=1)
+    rate_limit_fix_answers: int = Field(default=10, ge=1)
+    # Peers (addresses or networks, comma-separated) whose X-Forwarded-For entry names the client:
+    # the reverse proxy in front of the gateway. Anyone else's X-Forwarded-For is ignored.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+        return value

@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
-from campusdesk_common.vocabulary import CATEGORIES, NOT_CLOSED
+from campusdesk_common.vocabulary import CATEGORIES, FIX_ANSWER_LABELS, NOT_CLOSED
 from web_gateway import labels
 from web_gateway.security import csrf_token, current_role
 
@@ -28,6 +28,7 @@ templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(
     CATEGORIES=CATEGORIES,
     NOT_CLOSED=NOT_CLOSED,
+    FIX_ANSWER_LABELS=FIX_ANSWER_LABELS,
     time_tag=labels.time_tag,
     new_submission_key=lambda: uuid.uuid4().hex,
 )

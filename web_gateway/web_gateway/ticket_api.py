@@ -10,6 +10,20 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from campusdesk_common.contracts.links import (
+    PRIVATE_LINK_HEADER,
+    EmailSubscription,
+    FixAnswerCreate,
+    FixAnswerRead,
+    LinkedTickets,
+    LinkLookup,
+    LinkState,
+    PrivateLink,
+    SeenUpdate,
+    TicketCreated,
+    Unsubscribe,
+    Unsubscribed,
+)
 from campusdesk_common.contracts.places import (
     DirectoryPreview,
     DirectoryReplaced,
@@ -88,8 +102,24 @@ class TicketApi:
             self.client, self.recovery, "POST", path, model, json=json, headers=headers, retry=True
         )
 
-    async def create(self, new: TicketCreate, submission_key: str | None) -> TicketRead:
-        return await self._post_once("/tickets", TicketRead, new, submission_key)
+    async def create(self, new: TicketCreate, submission_key: str | None) -> TicketCreated:
+        return await self._post_once("/tickets", TicketCreated, new, submission_key)
+
+    async def follow(self, ticket_id: int, submission_key: str | None) -> PrivateLink:
+        """ "This affects me too": a private link of its own to someone else's ticket."""
+        path = f"/tickets/{ticket_id}/followers"
+        return await self._post_once(path, PrivateLink, _NO_BODY, submission_key)
+
+    async def lookup(self, tokens: list[str]) -> LinkedTickets:
+        """The tickets of a browser's private links (unknown or revoked ones are left out)."""
+        if not tokens:
+            return LinkedTickets(items=[])
+        body = LinkLookup(tokens=tokens).model_dump(mode="json")
+        return await call(self.client, "POST", "/links/lookup", LinkedTickets, json=body, headers=self.headers)
+
+    async def unsubscribe(self, token: str) -> Unsubscribed:
+        body = Unsubscribe(token=token).model_dump(mode="json")
+        return await call(self.client, "POST", "/unsubscribe", Unsubscribed, json=body, headers=self.headers)
 
     async def update(self, ticket_id: int, changes: TicketUpdate, version: int) -> TicketRead:
         headers = {**self.headers, "If-Match": f'"{version}"'}
@@ -152,3 +182,41 @@ class TicketApi:
         if content_type not in PHOTO_TYPES:
             raise UpstreamUnavailable(f"The {self.client.name} served a photo that is not an image; it is not shown.")
         return PhotoBytes(response.content, content_type)
+
+
+class _NoBody(BaseModel):
+    """An empty JSON object: the follow request says everything in its path."""
+
+
+_NO_BODY = _NoBody()
+
+
+class LinkApi(TicketApi):
+    """The ticket service on behalf of whoever holds one private link: a simple user plus `X-Private-Link`.
+
+    Every `TicketApi` call made through it (the ticket, its thread, history, photos, edits and
+    messages) carries the token, so a closed ticket stays readable to its link holder. The token
+    travels only in that header, never in an API path.
+    """
+
+    def __init__(self, client: UpstreamClient, token: str, recovery: Recovery | None = None) -> None:
+        super().__init__(client, "user", recovery)
+        self.token = token
+        self.headers = {**self.headers, PRIVATE_LINK_HEADER: token}
+
+    async def state(self) -> LinkState:
+        return await call(self.client, "GET", "/links/self", LinkState, headers=self.headers)
+
+    async def mark_seen(self, message_id: int) -> LinkState:
+        body = SeenUpdate(message_id=message_id).model_dump(mode="json")
+        return await call(self.client, "PUT", "/links/self/seen", LinkState, json=body, headers=self.headers)
+
+    async def answer_fix(self, answer: FixAnswerCreate, submission_key: str | None) -> FixAnswerRead:
+        return await self._post_once("/links/self/fix-answer", FixAnswerRead, answer, submission_key)
+
+    async def subscribe(self, email: str) -> LinkState:
+        body = EmailSubscription(email=email).model_dump(mode="json")
+        return await call(self.client, "PUT", "/links/self/email", LinkState, json=body, headers=self.headers)
+
+    async def stop_email(self) -> LinkState:
+        return await call(self.client, "DELETE", "/links/self/email", LinkState, headers=self.headers)

@@ -13,9 +13,11 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from campusdesk_common.contracts.places import MAX_PHOTOS, Room
+from web_gateway.private_pages import NO_SUCH_TICKET, private_context, shown_to_holder
 from web_gateway.recurring import recurring_badges
 from web_gateway.templating import render, wants_fragment
-from web_gateway.ticket_api import TicketApi
+from web_gateway.ticket_api import LinkApi, TicketApi
+from web_gateway.upstream import NotFound
 from web_gateway.views import ticket_view
 
 DETAIL_FRAGMENTS = ["thread"]
@@ -26,6 +28,15 @@ NOTICES = {
     "closed": "The ticket is closed.",
     "category": "The category has been corrected.",
     "sent": "Your message has been sent.",
+    "following": "You now follow this ticket: this page is your private link to it.",
+    "answered": "Thank you: your answer has been recorded.",
+    "email": "You will get an e-mail when the helpdesk answers, starts work or closes this ticket.",
+    "email_stopped": "E-mail updates for this ticket have stopped.",
+}
+# Right after reporting, a private page says more than the ticket page did.
+PRIVATE_NOTICES = {
+    **NOTICES,
+    "created": "Your ticket has been submitted. Keep your private link below: it is your way back to this ticket.",
 }
 
 
@@ -41,13 +52,33 @@ async def render_ticket_page(
     message_error: str | None = None,
     draft_description: str | None = None,
     draft_message: str = "",
+    drafts: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
-    """The ticket page; a refused form shows its reason (`*_error` or `conflict`) and keeps the drafts."""
-    view = await ticket_view(api, ticket_id, thread_only=wants_fragment(request, DETAIL_FRAGMENTS) == "thread")
+    """The ticket page; a refused form shows its reason (`*_error` or `conflict`) and keeps the drafts.
+
+    Through a `LinkApi` it is the private page `/t/<token>`: the link, its QR code, "Is it fixed?"
+    and e-mail updates (`drafts`/`errors` keep a refused fix answer's note or e-mail address).
+    """
+    thread_only = wants_fragment(request, DETAIL_FRAGMENTS) == "thread"
+    if isinstance(api, LinkApi):
+        private = await private_context(request, api, thread_only=thread_only)
+        ticket_id, notices = private["link_state"].ticket_id, PRIVATE_NOTICES
+    else:
+        private, notices = {"link": None, "ticket_path": f"/tickets/{ticket_id}", "photo_prefix": ""}, NOTICES
+    try:
+        view = await ticket_view(api, ticket_id, thread_only=thread_only)
+    except NotFound:
+        raise NotFound(NO_SUCH_TICKET) from None
+    if isinstance(api, LinkApi):
+        private.update(await shown_to_holder(request, api, private["link_state"], view))
     context: dict[str, Any] = {
+        **private,
+        "drafts": drafts or {},
+        "errors": errors or {},
         "view": view,
         "ticket": view.ticket,
-        "notice": NOTICES.get(notice),
+        "notice": notices.get(notice),
         "conflict": conflict,
         "edit_error": description_error,
         "message_error": message_error,

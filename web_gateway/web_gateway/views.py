@@ -113,11 +113,13 @@ async def ticket_view(api: TicketApi, ticket_id: int, *, thread_only: bool = Fal
     return TicketView(ticket, messages, history)
 
 
-def poll_context(ticket_id: int, after: int, messages: Part[list[MessageRead]], poll_seconds: int) -> dict[str, Any]:
-    """The thread's poller: the new messages and where to poll next, or why live updates paused."""
+def poll_context(ticket_path: str, after: int, messages: Part[list[MessageRead]], poll_seconds: int) -> dict[str, Any]:
+    """The thread's poller: the new messages and where to poll next (`ticket_path`: `/tickets/<id>` or a
+    private link's `/t/<token>`), or why live updates paused."""
     new = messages.value or []
     return {
-        "ticket_id": ticket_id,
+        "ticket_path": ticket_path,
+        "photo_prefix": ticket_path if ticket_path.startswith("/t/") else "",
         "new_messages": new,
         "last_message_id": max((m.id for m in new), default=after),
         "poll_error": messages.error,

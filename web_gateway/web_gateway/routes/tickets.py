@@ -29,8 +29,10 @@ from web_gateway.dependencies import (
     VersionFormDep,
     statuses_listed,
 )
+from web_gateway.link_cookie import keep_link
 from web_gateway.photos import photo_response, upload_photos
 from web_gateway.places import report_path, resolve_place, room_by_code
+from web_gateway.rate_limit import limit_anonymous
 from web_gateway.recurring import recurring_badges
 from web_gateway.security import current_role
 from web_gateway.templating import render, render_block, see_other, wants_fragment
@@ -89,7 +91,14 @@ async def report_at(request: Request, room: Annotated[str, Query(max_length=100)
 
 @router.post("/tickets", dependencies=[CsrfDep])
 async def create_ticket(request: Request, api: TicketApiDep, form: NewTicketFormDep) -> Response:
-    """Report a ticket with its place and photos; on success go to its page."""
+    """Report a ticket with its place and photos; on success go to its private page (simple users) or its page.
+
+    Simple users are limited per client address; a form whose honeypot is filled is answered as if
+    accepted and nothing is stored.
+    """
+    limit_anonymous(request, "tickets")
+    if form.filled_by_a_bot:
+        return see_other("/my-tickets")
     room = await resolve_place(api, form.where)
     photo_ids = await upload_photos(request, api, "photos", form.submission_key)
     new = TicketCreate(
@@ -99,7 +108,11 @@ async def create_ticket(request: Request, api: TicketApiDep, form: NewTicketForm
         photo_ids=photo_ids,
     )
     ticket = await api.create(new, form.submission_key)
-    return see_other(f"/tickets/{ticket.id}?notice=created")
+    if ticket.private_link is None:
+        return see_other(f"/tickets/{ticket.id}?notice=created")
+    response = see_other(f"/t/{ticket.private_link.token}?notice=created")
+    keep_link(request, response, ticket.private_link.token)
+    return response
 
 
 @router.get("/places/rooms")
@@ -163,7 +176,10 @@ async def correct_category(ticket_id: int, api: TicketApiDep, form: CategoryForm
 
 @router.post("/tickets/{ticket_id}/messages", dependencies=[CsrfDep])
 async def send_message(request: Request, ticket_id: int, api: TicketApiDep, form: MessageFormDep) -> Response:
-    """Post a message (with up to 3 photos) to the ticket's thread."""
+    """Post a message (with up to 3 photos) to the ticket's thread (simple users: limited, with a honeypot)."""
+    limit_anonymous(request, "messages")
+    if form.filled_by_a_bot:
+        return see_other(f"/tickets/{ticket_id}?notice=sent#thread")
     photo_ids = await upload_photos(request, api, "body", form.submission_key)
     await api.post_message(ticket_id, MessageCreate(body=form.body, photo_ids=photo_ids), form.submission_key)
     return see_other(f"/tickets/{ticket_id}?notice=sent#thread")
@@ -177,7 +193,7 @@ async def new_messages(
     messages = await part(api.messages(ticket_id, after=after))
     if messages.value == []:
         return Response(status_code=204)
-    context = poll_context(ticket_id, after, messages, request.app.state.settings.message_poll_seconds)
+    context = poll_context(f"/tickets/{ticket_id}", after, messages, request.app.state.settings.message_poll_seconds)
     return render_block(request, "ticket_detail.html", "new_messages", context)
 
 

@@ -1,4 +1,4 @@
-// CampusDesk progressive enhancement: show <time datetime> in local time with a relative hint.
+// CampusDesk progressive enhancement: show <time datetime> in local time with a relative hint, and "Copy link".
 // Loaded as a static file (the CSP forbids inline scripts); the pages work without it.
 (function () {
   "use strict";
@@ -34,9 +34,39 @@
     }
   }
 
+  // "Copy link" buttons (hidden until this script shows them; the link is also plain selectable text).
+  function copyButtons(root) {
+    var buttons = (root || document).querySelectorAll("button[data-copy-target]");
+    for (var i = 0; i < buttons.length; i++) {
+      var button = buttons[i];
+      if (button.dataset.ready) { continue; }
+      button.dataset.ready = "1";
+      button.hidden = false;
+      button.addEventListener("click", copyFrom);
+    }
+  }
+
+  function copyFrom(event) {
+    var button = event.currentTarget;
+    var source = document.getElementById(button.dataset.copyTarget);
+    var status = button.parentNode.querySelector(".copy-status");
+    if (!source) { return; }
+    function said(text) { if (status) { status.textContent = text; } }
+    source.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(source.value).then(
+        function () { said("Link copied."); },
+        function () { said("Press Ctrl+C (or ⌘+C) to copy the selected link."); }
+      );
+    } else {
+      said(document.execCommand && document.execCommand("copy") ? "Link copied." : "Press Ctrl+C (or ⌘+C) to copy the selected link.");
+    }
+  }
+
   function start() {
     enhance(document);
-    if (window.htmx) { window.htmx.onLoad(function (element) { enhance(element); }); }
+    copyButtons(document);
+    if (window.htmx) { window.htmx.onLoad(function (element) { enhance(element); copyButtons(element); }); }
     window.setInterval(function () { enhance(document); }, 60000);
   }
 
