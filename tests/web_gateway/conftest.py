@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -53,10 +54,16 @@ def fake_analytics() -> FakeAnalytics:
 
 
 @pytest.fixture
+def gateway_settings() -> dict[str, Any]:
+    """Settings of the gateway under test beyond its secret (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
 async def gateway(
-    fake_tickets: FakeTicketService, fake_analytics: FakeAnalytics, tmp_path: Path
+    fake_tickets: FakeTicketService, fake_analytics: FakeAnalytics, tmp_path: Path, gateway_settings: dict[str, Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(secret_key="unit-test-secret", var_dir=tmp_path))
+    app = create_app(Settings(secret_key="unit-test-secret", var_dir=tmp_path, **gateway_settings))
     async with app.router.lifespan_context(app):
         for name in ("tickets", "analytics_open", "analytics_resolution", "analytics_category"):
             await getattr(app.state, name).aclose()

@@ -75,7 +75,7 @@ def render_block(
     request: Request, template: str, block: str, context: Mapping[str, Any], *, status: int = 200
 ) -> Response:
     """Only one named block of a template (an htmx-only answer such as the live preview)."""
-    full = {"request": request, "csrf_token": csrf_token(request), **context}
+    full = {"request": request, "role": current_role(request), "csrf_token": csrf_token(request), **context}
     return templates.TemplateResponse(request, template, full, status_code=status, headers=NOT_STORED, block_name=block)
 
 
