@@ -139,6 +139,7 @@ async def drive_gateway(log: Log, transports: Callable[[str], httpx.AsyncBaseTra
         await analytics.open_tickets([("days", "1")])
         await analytics.open_tickets([("days", "30")])
         await analytics.resolution_time([])
+        await analytics.verified_fixes([])
         await analytics.active_by_category()
         await analytics.recurring_problems()
         await analytics.csv("category", [])
@@ -151,7 +152,7 @@ async def drive_analytics_services(log: Log, ticket_transport: httpx.AsyncBaseTr
     """Each analytics service in-process, its client to the ticket service going through `ticket_transport`."""
     queries = {
         "analytics_open_service": ["/open-tickets?hours=6", "/open-tickets?days=30"],
-        "analytics_resolution_service": ["/resolution-time"],
+        "analytics_resolution_service": ["/resolution-time", "/verified-fixes"],
         "analytics_category_service": ["/active-by-category", "/recurring-problems"],
     }
     for service, paths in queries.items():

@@ -129,6 +129,8 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     call(t, ("GET", "/stats/open-tickets"), "/stats/open-tickets", {}, params=window)
     call(t, ("GET", "/stats/resolution-monthly"), "/stats/resolution-monthly", {}, params=months)
     call(t, ("GET", "/stats/active-by-category"), "/stats/active-by-category", {})
+    # The closed ticket, answered "broken" and followed up when it has a private link: a cell with content.
+    call(t, ("GET", "/stats/verified-fixes"), "/stats/verified-fixes", {}, params=months)
     call(t, ("GET", "/stats/place-tickets"), "/stats/place-tickets", {}, params={**window, "min_count": 1})
 
     call("analytics_open_service", ("GET", "/open-tickets"), "/open-tickets", {}, params={"hours": 6})
@@ -137,6 +139,7 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     call("analytics_resolution_service", ("GET", "/resolution-time"), "/resolution-time", {})
     resolution = ("GET", "/resolution-time")
     call("analytics_resolution_service", resolution, "/resolution-time", {}, params={"category": "technical_it"})
+    call("analytics_resolution_service", ("GET", "/verified-fixes"), "/verified-fixes", {})
     call("analytics_category_service", ("GET", "/active-by-category"), "/active-by-category", {})
     _recurring_problem(providers[t].url)
     call("analytics_category_service", ("GET", "/recurring-problems"), "/recurring-problems", {})

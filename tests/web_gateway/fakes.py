@@ -8,7 +8,7 @@ Plain functions, importable without a running gateway (the contract tests use th
 
 - answer builders: `ticket`, `message`, `history_event`, `explanation`, `prediction`, `similar_page`,
   `ticket_page`, `message_page`, `history_page`, `open_tickets`, `resolution_time`, `active_by_category`,
-  `recurring_problems`;
+  `recurring_problems`, `verified_fixes`;
 - `problem(status, detail)`: an error answer;
 - `sample_answers()`: one example of every answer the gateway reads, keyed like
   `campusdesk_common.contracts.registry.PROVIDERS` (provider -> (method, path) -> model instance);
@@ -32,7 +32,14 @@ from campusdesk_common.contracts.analytics_category import (
     RecurringProblems,
 )
 from campusdesk_common.contracts.analytics_open import OpenTickets, Period, SeriesPoint
-from campusdesk_common.contracts.analytics_resolution import MonthResolution, ResolutionTime
+from campusdesk_common.contracts.analytics_resolution import (
+    CategoryFixes,
+    FixFigures,
+    MonthFixes,
+    MonthResolution,
+    ResolutionTime,
+    VerifiedFixes,
+)
 from campusdesk_common.contracts.links import PRIVATE_LINK_HEADER, PrivateLink, TicketCreated
 from campusdesk_common.contracts.places import Place, Room
 from campusdesk_common.contracts.registry import Operation
@@ -231,6 +238,27 @@ def resolution_time() -> ResolutionTime:
     )
 
 
+def verified_fixes() -> VerifiedFixes:
+    """Two months: facility tickets 2 of 3 answered confirmed fixed and one followed up, then nothing answered."""
+    counts = {"facility_management": (4, 3, 2, 1), "technical_it": (1, 0, 0, 0), "services_complaints": (0, 0, 0, 0)}
+
+    def figures(closed: int, answered: int, confirmed: int, followed: int) -> FixFigures:
+        share = round(confirmed / answered, 3) if answered else None
+        return FixFigures(
+            closed=closed, answered=answered, confirmed_fixed=confirmed, share_fixed=share, followed_up=followed
+        )
+
+    def month(name: str, scale: int) -> MonthFixes:
+        per = {c: tuple(n * scale for n in counts[c]) for c in CATEGORIES}
+        rows = [CategoryFixes(category=c, **figures(*per[c]).model_dump()) for c in CATEGORIES]
+        total = figures(*(sum(per[c][i] for c in CATEGORIES) for i in range(4)))
+        return MonthFixes(month=name, categories=rows, total=total)
+
+    return VerifiedFixes(
+        categories=list(CATEGORIES), follow_up_days=14, months=[month("2025-02", 1), month("2025-03", 0)]
+    )
+
+
 def active_by_category() -> ActiveByCategory:
     active = {"facility_management": 1, "technical_it": 2, "services_complaints": 0}
     return ActiveByCategory(
@@ -287,7 +315,10 @@ def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
             ("POST", "/classify"): prediction("The elevator is stuck"),
         },
         "analytics_open_service": {("GET", "/open-tickets"): open_tickets("days", 1)},
-        "analytics_resolution_service": {("GET", "/resolution-time"): resolution_time()},
+        "analytics_resolution_service": {
+            ("GET", "/resolution-time"): resolution_time(),
+            ("GET", "/verified-fixes"): verified_fixes(),
+        },
         "analytics_category_service": {
             ("GET", "/active-by-category"): active_by_category(),
             ("GET", "/recurring-problems"): recurring_problems(),
@@ -542,11 +573,11 @@ class FakeAnalytics:
         path, params = request.url.path, request.url.params
         if path == "/open-tickets":
             return self._open_tickets(params)
-        if path == "/resolution-time":
+        if path in ("/resolution-time", "/verified-fixes"):
             bad = [m for m in (params.get("from"), params.get("to")) if m is not None and not _is_month(m)]
             if bad:
                 return problem(422, f"{bad[0]!r} is not a month: write it as YYYY-MM, for example 2026-03.")
-            return self._csv_or(params, resolution_time())
+            return self._csv_or(params, resolution_time() if path == "/resolution-time" else verified_fixes())
         if path == "/active-by-category":
             return self._csv_or(params, active_by_category())
         if path == "/recurring-problems":

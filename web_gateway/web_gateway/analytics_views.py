@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 from campusdesk_common.contracts.analytics_category import ActiveByCategory
 from campusdesk_common.contracts.analytics_open import OpenTickets, SeriesPoint
-from campusdesk_common.contracts.analytics_resolution import ResolutionTime
-from campusdesk_common.vocabulary import CATEGORY_LABELS
+from campusdesk_common.contracts.analytics_resolution import FixFigures, ResolutionTime, VerifiedFixes
+from campusdesk_common.vocabulary import CATEGORY_LABELS, FIX_ANSWER_LABELS
 from web_gateway.analytics_api import Analysis, AnalyticsApi
 from web_gateway.charts import BarChart, bar_chart
 from web_gateway.forms import AnalyticsQuery
@@ -132,11 +132,66 @@ def category_view(answer: ActiveByCategory) -> CategoryView:
     return CategoryView(answer, chart)
 
 
+@dataclass(frozen=True)
+class FixRow:
+    """One line of the verified-fixes table: a month and a category (or all of them), as the service counted."""
+
+    month: str
+    scope: str
+    figures: FixFigures
+    share: str  # "66.7%", or a dash when nothing was answered
+
+
+@dataclass(frozen=True)
+class VerifiedFixesView:
+    answer: VerifiedFixes
+    note: str
+    # One chart per category asked: the share confirmed fixed, month by month.
+    charts: list[BarChart] = field(repr=False)
+    rows: list[FixRow] = field(repr=False)
+
+
+def percent(share: float | None) -> str:
+    """A share as the service rounded it, in percent, or a dash when nothing was answered."""
+    return "—" if share is None else f"{share * 100:.1f}%"
+
+
+def verified_fixes_view(answer: VerifiedFixes) -> VerifiedFixesView:
+    fixed, broken = FIX_ANSWER_LABELS["fixed"], FIX_ANSWER_LABELS["broken"]
+    note = (
+        f'Confirmed fixed: every answer to "Is it fixed?" was "{fixed}" (none "{broken}"). '
+        f"Followed up: a follow-up ticket was filed within {answer.follow_up_days} days of closure."
+    )
+    charts = []
+    for index, category in enumerate(answer.categories):
+        label = CATEGORY_LABELS[category]
+        points = [
+            (m.month, None if (s := m.categories[index].share_fixed) is None else round(s * 100, 1))
+            for m in answer.months
+        ]
+        charts.append(
+            bar_chart(
+                f"{label}: share of answered tickets confirmed fixed",
+                f"{label}: percent of the answered tickets closed each month (UTC) that were confirmed fixed.",
+                "%",
+                points,
+                unit="%",
+            )
+        )
+    rows = []
+    for m in answer.months:
+        scoped: list[tuple[str, FixFigures]] = [(CATEGORY_LABELS[c.category], c) for c in m.categories]
+        for scope, figures in [*scoped, ("All asked", m.total)]:
+            rows.append(FixRow(m.month, scope, figures, percent(figures.share_fixed)))
+    return VerifiedFixesView(answer, note, charts, rows)
+
+
 PANELS = {
     "open": "open-panel",
     "resolution": "resolution-panel",
     "category": "category-panel",
     "recurring": "recurring-panel",
+    "verified": "verified-panel",
 }
 
 
@@ -147,7 +202,7 @@ def csv_url(analysis: Analysis, query: AnalyticsQuery) -> str:
 
 
 async def analytics_panels(api: AnalyticsApi, query: AnalyticsQuery, only: str | None) -> dict[str, Panel[Any]]:
-    """The four panels (or only the one htmx asked for), each asked of its own service at the same time."""
+    """The five panels (or only the one htmx asked for), each asked of its own service at the same time."""
     wanted = {name for name, block in PANELS.items() if only in (None, block)}
     open_asked = {"unit": query.unit, "value": query.value}
     resolution_asked = {"from": query.month_from, "to": query.month_to, "categories": query.categories}
@@ -168,6 +223,14 @@ async def analytics_panels(api: AnalyticsApi, query: AnalyticsQuery, only: str |
         else not_shown(),
         panel({}, api.recurring_problems(), recurring_view, csv_url("recurring", query))
         if "recurring" in wanted
+        else not_shown(),
+        panel(
+            resolution_asked,
+            api.verified_fixes(query.params("verified")),
+            verified_fixes_view,
+            csv_url("verified", query),
+        )
+        if "verified" in wanted
         else not_shown(),
     )
     return dict(zip(PANELS, panels, strict=True))

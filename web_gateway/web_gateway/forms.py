@@ -298,6 +298,6 @@ class AnalyticsQuery(BaseModel):
         """The analytics service's query for `analysis`."""
         if analysis == "open":
             return open_params(self.unit, self.value)
-        if analysis == "resolution":
+        if analysis in ("resolution", "verified"):
             return resolution_params(self.month_from, self.month_to, self.categories)
         return []

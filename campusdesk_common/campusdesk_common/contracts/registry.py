@@ -42,6 +42,7 @@ PROVIDERS: dict[str, dict[Operation, Answer]] = {
         ("GET", "/stats/open-tickets"): Answer(200, stats.OpenTicketCounts),
         ("GET", "/stats/resolution-monthly"): Answer(200, stats.ResolutionMonthly),
         ("GET", "/stats/active-by-category"): Answer(200, stats.ActiveCounts),
+        ("GET", "/stats/verified-fixes"): Answer(200, stats.VerifiedFixFacts),
         ("GET", "/stats/place-tickets"): Answer(200, places.PlaceTicketCounts),
         ("GET", "/places"): Answer(200, places.PlaceDirectory),
         ("GET", "/places/rooms"): Answer(200, places.RoomMatches),
@@ -50,7 +51,10 @@ PROVIDERS: dict[str, dict[Operation, Answer]] = {
         ("POST", "/photos"): Answer(201, places.PhotoRef),
     },
     "analytics_open_service": {("GET", "/open-tickets"): Answer(200, analytics_open.OpenTickets)},
-    "analytics_resolution_service": {("GET", "/resolution-time"): Answer(200, analytics_resolution.ResolutionTime)},
+    "analytics_resolution_service": {
+        ("GET", "/resolution-time"): Answer(200, analytics_resolution.ResolutionTime),
+        ("GET", "/verified-fixes"): Answer(200, analytics_resolution.VerifiedFixes),
+    },
     "analytics_category_service": {
         ("GET", "/active-by-category"): Answer(200, analytics_category.ActiveByCategory),
         ("GET", "/recurring-problems"): Answer(200, analytics_category.RecurringProblems),

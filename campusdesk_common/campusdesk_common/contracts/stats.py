@@ -108,3 +108,39 @@ class ActiveCounts(BaseModel):
     """Active tickets per category."""
 
     active: dict[Category, int] = Field(description="Every category present, zeros included.")
+
+
+# `/stats/verified-fixes` answers at most this many closing months at once.
+VERIFIED_FIXES_MAX_MONTHS = 1200
+
+
+class MonthCategoryFixFacts(BaseModel):
+    """Tickets of one category closed in one UTC month, and what their private links answered to "Is it fixed?"."""
+
+    month: str = Field(description="Closing month of the tickets, YYYY-MM in UTC.", examples=["2026-03"])
+    category: Category
+    closed: int = Field(ge=1, description="Tickets of this category closed in this month (closed_at's UTC month).")
+    answered: int = Field(
+        ge=0, description='Of `closed`: tickets with at least one private link that answered "Is it fixed?".'
+    )
+    confirmed_fixed: int = Field(
+        ge=0,
+        description='Of `answered`: tickets every answer of which is "fixed" (no link answered "broken").',
+    )
+    followed_up: int = Field(
+        ge=0,
+        description="Of `closed`: tickets with at least one follow-up ticket (`follows_up` = their id) opened at most "
+        "`follow_up_days` days after their closed_at.",
+    )
+
+
+class VerifiedFixFacts(BaseModel):
+    """Per closing month and category: closed tickets, fix answers, confirmed fixes and follow-ups."""
+
+    first: str = Field(description="First closing month of the range (YYYY-MM).")
+    last: str = Field(description="Last closing month of the range (YYYY-MM), inclusive.")
+    follow_up_days: int = Field(ge=1, description="The follow-up window after closure, in days.")
+    cells: list[MonthCategoryFixFacts] = Field(
+        description="Only (month, category) cells with at least one closed ticket, ordered by month, then in the "
+        "categories' fixed order; the caller fills the gaps."
+    )

@@ -15,10 +15,16 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BeforeValidator
 
 from campusdesk_common.contracts.places import PlaceTicketCounts
-from campusdesk_common.contracts.stats import ActiveCounts, OpenTicketCounts, ResolutionMonthly
+from campusdesk_common.contracts.stats import (
+    VERIFIED_FIXES_MAX_MONTHS,
+    ActiveCounts,
+    OpenTicketCounts,
+    ResolutionMonthly,
+    VerifiedFixFacts,
+)
 from campusdesk_common.problems import InvalidInput, problem_responses
-from campusdesk_common.vocabulary import CATEGORIES, Category
-from ticket_service import places, stats_queries
+from campusdesk_common.vocabulary import CATEGORIES, FOLLOW_UP_DAYS, Category
+from ticket_service import places, stats_queries, verified_fixes
 from ticket_service.dependencies import ReadConnectionDep
 from ticket_service.routes.responses import json_response, many_cells_response
 
@@ -112,6 +118,34 @@ async def resolution_monthly(
     answer = ResolutionMonthly(
         first=first, last=last, categories=categories, months=months, bucket_group=bucket_group, fine_buckets=fine
     )
+    return many_cells_response(answer)
+
+
+@router.get(
+    "/verified-fixes",
+    response_model=VerifiedFixFacts,
+    responses=problem_responses(422, 503),
+    description="Per closing month (UTC) and category: tickets closed, those whose private links answered "
+    '"Is it fixed?", those every answer of which is "fixed", and those followed up by a ticket filed at '
+    f"most {FOLLOW_UP_DAYS} days after closure. At most {VERIFIED_FIXES_MAX_MONTHS} months; each part is read "
+    "through a partial index and bounded by the range." + _INTERNAL,
+)
+async def verified_fix_facts(
+    connection: ReadConnectionDep,
+    first: Annotated[str, Query(alias="from", description="First closing month, YYYY-MM.", examples=["2025-12"])],
+    last: Annotated[str, Query(alias="to", description="Last closing month, YYYY-MM, inclusive.")],
+) -> Response:
+    """Closed tickets, fix answers and follow-ups per closing month and category."""
+    for name, value in (("from", first), ("to", last)):
+        if not (value.isascii() and _MONTH.match(value)) or value < "0001-01":
+            raise InvalidInput(f"`{name}` must be a month written YYYY-MM (01..12, from 0001-01), not {value[:40]!r}.")
+    if first > last:
+        raise InvalidInput("`from` must not be after `to`.")
+    if verified_fixes.months_between(first, last) > VERIFIED_FIXES_MAX_MONTHS:
+        raise InvalidInput(f"The range covers more than {VERIFIED_FIXES_MAX_MONTHS} months.")
+    since, until = verified_fixes.closing_window(first, last)
+    cells = await verified_fixes.verified_fix_cells(connection, since=since, until=until)
+    answer = VerifiedFixFacts(first=first, last=last, follow_up_days=FOLLOW_UP_DAYS, cells=cells)
     return many_cells_response(answer)
 
 
