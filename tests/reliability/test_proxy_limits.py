@@ -34,6 +34,7 @@ def proxy_config(gateway_port: int, port: int, folder: Path) -> str:
         "server web_gateway:8000;": f"server 127.0.0.1:{gateway_port};",
         "listen 8080;": f"listen 127.0.0.1:{port};",
         "pid /tmp/nginx.pid;": f"pid {folder}/nginx.pid;",
+        "access_log /dev/stdout campusdesk;": f"access_log {folder}/access.log campusdesk;",
     }
     for old, new in moves.items():
         assert old in text, f"campusdesk.conf no longer has {old!r}"
@@ -42,10 +43,15 @@ def proxy_config(gateway_port: int, port: int, folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def proxy_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("proxy")
+
+
+@pytest.fixture(scope="module")
+def proxy(proxy_folder: Path) -> Iterator[tuple[str, int]]:
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed: run `bash scripts/ensure-debian-packages.sh`")
-    folder = tmp_path_factory.mktemp("proxy")
+    folder = proxy_folder
     url = databases.copy_sqlite(databases.create_sqlite_template(folder / "template"), folder)
     with running_stack(url, analytics=False) as stack:
         assert stack.gateway is not None
@@ -146,3 +152,27 @@ def test_a_slow_head_is_dropped_while_others_are_served(proxy: tuple[str, int]) 
         # After client_header_timeout (10 s) nginx resets the connection without an answer.
         with contextlib.suppress(ConnectionResetError):
             assert sock.recv(65536) == b""
+
+
+def test_the_access_log_never_holds_a_private_links_token(proxy: tuple[str, int], proxy_folder: Path) -> None:
+    token = "Secr3tT0ken_of-32-characters-xyz"
+    assert len(token) == 32
+    base = f"http://{proxy[0]}:{proxy[1]}"
+    asked = [
+        httpx.get(f"{base}/t/{token}?notice=created", headers={"Referer": f"https://campus.example/t/{token}"}),
+        httpx.get(f"{base}/t/{token}/messages?after=3"),
+        httpx.get(f"{base}/%74/{token}"),  # the gateway decodes it to /t/<token>
+        httpx.get(f"{base}/unsubscribe/{token}"),
+        httpx.post(f"{base}/unsubscribe/{token}", content=b"List-Unsubscribe=One-Click"),
+    ]
+    # No such link (the unsubscribe GET only asks to confirm): answered, and logged.
+    assert [r.status_code for r in asked] == [404, 404, 404, 200, 404]
+    log = proxy_folder / "access.log"
+    assert wait_until(lambda: log.exists() and log.read_text().count("<redacted>") >= 6, give_up_after=10)
+    text = log.read_text()
+    assert token not in text
+    assert "Secr3t" not in text
+    assert '"GET /t/<redacted>?notice=created HTTP/1.1" 404' in text
+    assert '"GET /t/<redacted>/messages?after=3 HTTP/1.1" 404' in text
+    assert '"POST /unsubscribe/<redacted> HTTP/1.1" 404' in text
+    assert '"https://campus.example/t/<redacted>"' in text

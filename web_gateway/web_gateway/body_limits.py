@@ -23,7 +23,7 @@ PHOTO_FORM_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
 DIRECTORY_FORM_BYTES = 8 * 1024 * 1024
 LARGEST_BODY_BYTES = max(PHOTO_FORM_BYTES, DIRECTORY_FORM_BYTES)
 
-PHOTO_ROUTES = re.compile(r"/tickets(/[0-9]+/messages)?")
+PHOTO_ROUTES = re.compile(r"/tickets(/[0-9]+/messages)?|/t/[A-Za-z0-9_-]+/messages")
 DIRECTORY_ROUTES = re.compile(r"/places(/preview)?")
 
 
