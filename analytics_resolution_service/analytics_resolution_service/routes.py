@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import partial
 from typing import Annotated, Literal
 
@@ -49,12 +50,7 @@ async def resolution_time(
     """Average and median resolution time of closed tickets by opening month."""
     months = metric.parse_range(first, last, request.app.state.clock())
     categories = metric.parse_categories(category)
-    facts = await _monthly_facts(request, months, categories)
-    width = partial(bin_width, group=facts.bucket_group, fine=facts.fine_buckets)
-    try:
-        answer = metric.build_answer(months, categories, facts.months, width)
-    except ValueError as exc:
-        raise BadGateway(f"The ticket service answered resolution facts that do not add up: {exc}.") from exc
+    answer = await _resolution_answer(request, months, categories)
     if wants_csv(response_format, accept):
         return csv_answer(metric.render_csv(answer.months), metric.csv_filename(months, categories))
     return json_answer(answer.model_dump(mode="json"))
@@ -66,15 +62,60 @@ async def resolution_time(
 COARSE_GROUP = COARSE_BUCKET_GROUP
 
 
-async def _monthly_facts(request: Request, months: list[str], categories: list[Category]) -> ResolutionMonthly:
+# One bin a month: the ticket service answers it from its kept coarse bins, so it is a cheap way
+# to read each month's closed count and exact total alone.
+TOTALS_GROUP = 4096
+# Answers kept per process (distinct ranges and category sets asked), the least recently used dropped.
+CACHED_ANSWERS = 64
+Totals = tuple[tuple[str, int, float], ...]
+
+
+def _totals(facts: ResolutionMonthly) -> Totals:
+    return tuple((m.month, m.closed_count, m.total_resolution_seconds) for m in facts.months)
+
+
+async def _resolution_answer(request: Request, months: list[str], categories: list[Category]) -> ResolutionTime:
+    """The last answer for these months and categories while every month's closed count and exact total
+    are unchanged, else one built from the facts read again (`_histogram_facts`).
+
+    A closed ticket never changes again and every closure adds to its month's count, so equal
+    totals mean the same closed tickets, hence the same histogram: the check is exact, and costs
+    one small answer instead of thousands of histogram bins.
+    """
+    base: list[tuple[str, str]] = [("from", months[0]), ("to", months[-1])]
+    base += [("category", c) for c in categories]
+    cache: OrderedDict[tuple[tuple[str, str], ...], tuple[Totals, ResolutionTime]] | None = getattr(
+        request.app.state, "resolution_facts", None
+    )
+    if cache is None:
+        cache = request.app.state.resolution_facts = OrderedDict()
+    key = tuple(base)
+    totals = _totals(await _fetch(request, [*base, ("bucket_group", str(TOTALS_GROUP))]))
+    kept = cache.get(key)
+    if kept is not None and kept[0] == totals:
+        cache.move_to_end(key)
+        return kept[1]
+    facts = await _histogram_facts(request, base)
+    width = partial(bin_width, group=facts.bucket_group, fine=facts.fine_buckets)
+    try:
+        answer = metric.build_answer(months, categories, facts.months, width)
+    except ValueError as exc:
+        raise BadGateway(f"The ticket service answered resolution facts that do not add up: {exc}.") from exc
+    # Kept with its facts' own totals: a closure between the two reads makes the next request read again.
+    cache[key] = (_totals(facts), answer)
+    cache.move_to_end(key)
+    while len(cache) > CACHED_ANSWERS:
+        cache.popitem(last=False)
+    return answer
+
+
+async def _histogram_facts(request: Request, base: list[tuple[str, str]]) -> ResolutionMonthly:
     """The facts with single buckets wherever a month's middle ranks fall (so the bound holds), coarse elsewhere.
 
     The first answer (coarse bins) shows where each month's median lies; the next asks those
     groups one bucket at a time. A closure in between can move a median into a coarse bin:
     then the window grows; after three tries every bucket is asked for.
     """
-    base: list[tuple[str, str]] = [("from", months[0]), ("to", months[-1])]
-    base += [("category", c) for c in categories]
     fine: tuple[int, int] | None = None
     for _attempt in range(3):
         params = [*base, ("bucket_group", str(COARSE_GROUP))]

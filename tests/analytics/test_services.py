@@ -11,13 +11,14 @@ import random
 import statistics
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from analytics_resolution_service.routes import TOTALS_GROUP
 from campusdesk_common.contracts.analytics_category import ActiveByCategory
 from campusdesk_common.contracts.analytics_open import OpenTickets
 from campusdesk_common.contracts.analytics_resolution import ResolutionTime
@@ -335,6 +336,51 @@ async def test_close_monthly_medians_are_each_within_half_a_percent_and_told_apa
         reported[month.month] = month.median_hours
     assert reported["2025-04"] == reported["2025-11"] == reported["2025-12"]
     assert len({reported[f"2025-{n:02d}"] for n in range(1, 11)}) == 10, reported
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Passes every request to `inner` and keeps its query."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.queries: list[dict[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.queries.append(dict(request.url.params))
+        return await self.inner.handle_async_request(request)
+
+
+async def _close_through_the_api(tickets: httpx.AsyncClient, ticket_id: int) -> None:
+    for version, status in ((1, "active"), (2, "closed")):
+        changed = await tickets.patch(
+            f"/tickets/{ticket_id}", json={"status": status}, headers={"X-Role": "helpdesk", "If-Match": f'"{version}"'}
+        )
+        assert changed.status_code == 200, changed.text
+
+
+async def test_resolution_time_reads_the_histogram_again_only_when_a_month_changed(
+    ticket_transport: httpx.AsyncBaseTransport,
+) -> None:
+    # The service keeps its last answer while every month's closed count and exact total are unchanged.
+    month = datetime.now(UTC).strftime("%Y-%m")
+    params = {"from": month, "to": month}
+    recording = RecordingTransport(ticket_transport)
+    async with httpx.AsyncClient(transport=ticket_transport, base_url="http://tickets") as tickets:
+        ids = []
+        for text in ("The projector in B12 is dead", "The wifi in the library drops"):
+            created = await tickets.post("/tickets", json={"description": text}, headers={"X-Role": "user"})
+            ids.append(created.json()["id"])
+        await _close_through_the_api(tickets, ids[0])
+        async with analytics_client("analytics_resolution_service", recording) as client:
+            first = await client.get("/resolution-time", params=params)
+            asked = len(recording.queries)
+            again = await client.get("/resolution-time", params=params)
+            assert again.json() == first.json() and first.json()["months"][0]["closed_tickets"] == 1
+            assert [q.get("bucket_group") for q in recording.queries[asked:]] == [str(TOTALS_GROUP)]
+            await _close_through_the_api(tickets, ids[1])
+            after = await client.get("/resolution-time", params=params)
+            assert after.json()["months"][0]["closed_tickets"] == 2
+            assert len(recording.queries) > asked + 2  # the histogram was read again
 
 
 @pytest.mark.parametrize(

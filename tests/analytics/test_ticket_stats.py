@@ -220,3 +220,26 @@ async def test_resolution_monthly_groups_buckets_outside_the_fine_window(
             "/stats/resolution-monthly", params={"from": "2026-06", "to": "2026-06", "bucket_group": 32, **bad}
         )
         assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_group_wider_than_the_kept_one_is_read_from_the_kept_bins(
+    database_url: str, ticket_client: httpx.AsyncClient
+) -> None:
+    """A multiple of COARSE_BUCKET_GROUP is served from the coarse table; the bins are those of the single buckets."""
+    opened = utc(2026, 7, 1)
+    times = [3600.0 * h for h in (0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 400)]
+    await insert_tickets(database_url, [Row(FM, "closed", opened, opened + timedelta(seconds=t)) for t in times])
+    buckets = sorted(histogram_bucket(t) for t in times)
+    fine_from = buckets[6] // 128 * 128
+    for group, fine in ((4096, None), (128, (fine_from, fine_from + 127))):
+        params: dict[str, str | int] = {"from": "2026-07", "to": "2026-07", "bucket_group": group}
+        if fine is not None:
+            params |= {"fine_from": fine[0], "fine_to": fine[1]}
+        (july,) = ResolutionMonthly.model_validate_json(
+            (await ticket_client.get("/stats/resolution-monthly", params=params)).content
+        ).months
+        expected: dict[int, int] = {}
+        for b in buckets:
+            key = b if fine is not None and fine[0] <= b <= fine[1] else b // group * group
+            expected[key] = expected.get(key, 0) + 1
+        assert _histogram(july) == expected and july.closed_count == len(times), group

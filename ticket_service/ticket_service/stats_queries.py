@@ -128,24 +128,42 @@ _ANY_GROUP = """
         GROUP BY 1, 2
     )
 """
-# COARSE_BUCKET_GROUP: the kept coarse bins outside the (aligned) window, single buckets inside it.
+# A multiple of COARSE_BUCKET_GROUP: the kept coarse bins (grouped again when the group is wider) outside
+# the (aligned) window, single buckets inside it. A coarse bin never straddles a wider group's edge.
 _KEPT_GROUP = """
     histogram AS (
         SELECT month, bucket, CAST(SUM(CAST(count AS INTEGER)) AS BIGINT) AS n
         FROM (
-            SELECT month, bucket, count FROM resolution_histogram_coarse
+            SELECT month, (bucket / :bucket_group) * :bucket_group AS bucket, count FROM resolution_histogram_coarse
             WHERE month >= :first AND month <= :last AND category IN :categories
               AND (bucket < :fine_from OR bucket > :fine_to)
             UNION ALL
-            SELECT month, bucket, count FROM resolution_histogram
-            WHERE month >= :first AND month <= :last AND category IN :categories
-              AND bucket BETWEEN :fine_from AND :fine_to
+            SELECT fine.month, fine.bucket, fine.count
+            FROM resolution_monthly AS cell JOIN resolution_histogram AS fine
+              ON fine.month = cell.month AND fine.category = cell.category
+             AND fine.bucket BETWEEN :fine_from AND :fine_to
+            WHERE cell.month >= :first AND cell.month <= :last AND cell.category IN :categories
         ) AS bins
         GROUP BY month, bucket
     )
 """
+# The same without a fine window: the kept bins alone (a few thousand rows for a year of three categories).
+_KEPT_GROUP_ONLY = """
+    histogram AS (
+        SELECT month, (bucket / :bucket_group) * :bucket_group AS bucket,
+               CAST(SUM(CAST(count AS INTEGER)) AS BIGINT) AS n
+        FROM resolution_histogram_coarse
+        WHERE month >= :first AND month <= :last AND category IN :categories
+        GROUP BY 1, 2
+    )
+"""
 _RESOLUTION_MONTHLY = text(_TOTALS + _ANY_GROUP + _JOINED).bindparams(bindparam("categories", expanding=True))
+# The fine window is read per (month, category) cell of the roll-up, so each cell reads only its window
+# from the primary key (month, category, bucket) instead of every bucket of every month in range.
 _RESOLUTION_MONTHLY_KEPT = text(_TOTALS + _KEPT_GROUP + _JOINED).bindparams(bindparam("categories", expanding=True))
+_RESOLUTION_MONTHLY_KEPT_ONLY = text(_TOTALS + _KEPT_GROUP_ONLY + _JOINED).bindparams(
+    bindparam("categories", expanding=True)
+)
 
 
 async def resolution_monthly(
@@ -163,7 +181,8 @@ async def resolution_monthly(
     bins of the resolution-time histogram (`campusdesk_common.contracts.stats.histogram_bucket`):
     one bucket per bin, or `bucket_group` buckets per bin outside `fine_buckets` (aligned to
     the groups by the caller), so a consumer can read a month's shape in ~100 bins, then the
-    buckets it needs one by one.
+    buckets it needs one by one. A group that is a multiple of COARSE_BUCKET_GROUP is read from the
+    kept coarse bins (a few rows a month): one bin a month is a cheap way to read the totals alone.
     """
     fine_from, fine_to = fine_buckets if fine_buckets is not None else (-1, -1)
     params = {
@@ -174,7 +193,9 @@ async def resolution_monthly(
         "fine_from": fine_from,
         "fine_to": fine_to,
     }
-    query = _RESOLUTION_MONTHLY_KEPT if bucket_group == COARSE_BUCKET_GROUP else _RESOLUTION_MONTHLY
+    query = _RESOLUTION_MONTHLY
+    if bucket_group % COARSE_BUCKET_GROUP == 0:
+        query = _RESOLUTION_MONTHLY_KEPT if fine_buckets is not None else _RESOLUTION_MONTHLY_KEPT_ONLY
     rows = await connection.execute(query, params)
     totals: dict[str, tuple[int, float]] = {}
     histograms: dict[str, list[HistogramBin]] = {}
