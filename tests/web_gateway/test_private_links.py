@@ -258,7 +258,7 @@ async def test_a_tampered_or_forged_links_cookie_is_ignored(
     signed = encode_links(SECRET, [token])
     for forged in (
         encode_links(b"another-secret", [token]),
-        signed[:-1] + "0",
+        signed[:-1] + ("1" if signed.endswith("0") else "0"),
         f"{token}",
         f"{token}.{token}.{signed[-32:]}",
     ):
