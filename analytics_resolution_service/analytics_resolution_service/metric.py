@@ -28,7 +28,8 @@ from campusdesk_common.vocabulary import CATEGORIES, Category
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 1200
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only: "２０２６-03" is not a month of this API.
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 MONTH_RULE = "Months are written YYYY-MM (for example 2026-03), and from must not be after to."
 
 
@@ -49,7 +50,7 @@ def parse_range(first: str | None, last: str | None, now: datetime) -> list[str]
     """The months asked for; by default the last 12 including the current one (UTC)."""
     for name, value in (("from", first), ("to", last)):
         if value is not None and not _MONTH.match(value):
-            raise InvalidInput(f"{name} must be a month written YYYY-MM (for example 2026-03), not {value!r}.")
+            raise InvalidInput(f"{name} must be a month written YYYY-MM (for example 2026-03), not {value[:40]!r}.")
     end = _index(last) if last is not None else _index(current_month(now))
     start = _index(first) if first is not None else end - (DEFAULT_MONTHS - 1)
     if last is None and first is not None and start > end:
