@@ -111,6 +111,7 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     call(t, ("POST", "/places/preview"), "/places/preview", HELPDESK, json={"csv": "building,room\nLIB,LIB-101\n"})
     smaller = CAMPUS.replace("LIB,Library,1,LIB-101,Reading room\n", "").replace("SCI,Science,0,SCI-001,Lab\n", "")
     call(t, ("POST", "/places/preview"), "/places/preview", HELPDESK, json={"csv": smaller + "SCI,Science,0,SCI-002,"})
+    _private_links(call, first, second)  # before the reads: the closed ticket has its follow-up then
     call(t, ("GET", "/tickets"), "/tickets", HELPDESK)
     call(t, ("GET", "/tickets"), "/tickets", USER, params={"limit": 1})  # a page with a next cursor
     call(t, ("GET", "/tickets/{ticket_id}"), one, USER)
@@ -146,6 +147,24 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     recurring = ("GET", "/recurring-problems")
     call("analytics_category_service", recurring, "/recurring-problems", {}, params={"min_tickets": 1, "days": 7})
     return answers
+
+
+def _private_links(call: Any, first: dict[str, Any], second: dict[str, Any]) -> None:
+    """Both reports came with private links: follow one, read and answer through them (the second is closed)."""
+    t = "ticket_service"
+    open_link = {"X-Private-Link": first["private_link"]["token"]}
+    closed_link = {"X-Private-Link": second["private_link"]["token"]}
+    follow = ("POST", "/tickets/{ticket_id}/followers")
+    call(t, follow, f"/tickets/{first['id']}/followers", {**USER, "Idempotency-Key": "contract-follow"})
+    call(t, ("GET", "/tickets/{ticket_id}"), f"/tickets/{second['id']}", {**USER, **closed_link})
+    call(t, ("GET", "/links/self"), "/links/self", open_link)
+    call(t, ("PUT", "/links/self/seen"), "/links/self/seen", open_link, json={"message_id": 2**40})
+    call(t, ("GET", "/links/self"), "/links/self", closed_link)  # closed: may answer "Is it fixed?"
+    fix = ("POST", "/links/self/fix-answer")
+    call(t, fix, "/links/self/fix-answer", closed_link, json={"answer": "broken", "note": "The lift stops again."})
+    call(t, ("GET", "/links/self"), "/links/self", closed_link)  # answered, with its follow-up
+    tokens = [first["private_link"]["token"], second["private_link"]["token"], "x" * 32]
+    call(t, ("POST", "/links/lookup"), "/links/lookup", {}, json={"tokens": tokens})
 
 
 def _recurring_problem(ticket_url: str) -> None:

@@ -38,6 +38,14 @@ def test_every_real_answer_is_the_registered_model_and_nothing_more(
     assert problems == []
 
 
+# Arrays no real answer of that operation can fill: only a closed ticket has follow-ups, and a
+# closed ticket is neither created nor changed.
+NEVER_FILLED = {
+    "ticket_service ('POST', '/tickets')": {"$.followed_up_by"},
+    "ticket_service ('PATCH', '/tickets/{ticket_id}')": {"$.followed_up_by"},
+}
+
+
 def test_the_answers_have_content_so_every_nested_model_is_checked(answers: list[RealAnswer]) -> None:
     empty: dict[str, set[str]] = defaultdict(set)
     filled: dict[str, set[str]] = defaultdict(set)
@@ -45,7 +53,8 @@ def test_the_answers_have_content_so_every_nested_model_is_checked(answers: list
         if answer.response.is_success:
             key = f"{answer.provider} {answer.operation}"
             _lists(answer.response.json(), "$", empty[key], filled[key])
-    assert {key: paths - filled[key] for key, paths in empty.items() if paths - filled[key]} == {}
+    unchecked = {key: paths - filled[key] - NEVER_FILLED.get(key, set()) for key, paths in empty.items()}
+    assert {key: paths for key, paths in unchecked.items() if paths} == {}
 
 
 def _lists(value: Any, where: str, empty: set[str], filled: set[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -48,11 +48,16 @@ class Api:
     client: httpx.AsyncClient
     app: FastAPI
     retrainer: RecordingRetrainer
+    # The private link token each ticket created by `create` came with, by ticket id.
+    tokens: dict[int, str] = field(default_factory=dict)
 
     async def create(self, description: str = "The elevator in building B is stuck", **headers: str) -> dict[str, Any]:
+        """A ticket reported by a `user`, as `GET /tickets/{id}` shows it (its private link kept in `tokens`)."""
         response = await self.client.post("/tickets", json={"description": description}, headers={**USER, **headers})
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
+        link = body.pop("private_link")
+        self.tokens[body["id"]] = link["token"]
         return body
 
     async def patch(

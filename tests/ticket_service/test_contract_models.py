@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.routing import APIRoute
 
-from campusdesk_common.contracts import places, stats, tickets
+from campusdesk_common.contracts import links, places, stats, tickets
 from campusdesk_common.contracts.registry import PROVIDERS
 from campusdesk_common.contracts.stats import (
     ActiveCounts,
@@ -22,12 +22,13 @@ from campusdesk_common.contracts.stats import (
 )
 from campusdesk_common.vocabulary import CATEGORIES
 from ticket_service.routes import classification, messages, photos
+from ticket_service.routes import links as link_routes
 from ticket_service.routes import places as places_routes
 from ticket_service.routes import stats as stats_routes
 from ticket_service.routes import tickets as ticket_routes
 from ticket_service.routes.responses import many_cells_response
 
-ROUTE_MODULES = (classification, ticket_routes, messages, stats_routes, places_routes, photos)
+ROUTE_MODULES = (classification, ticket_routes, messages, stats_routes, places_routes, photos, link_routes)
 
 
 def test_every_operation_declares_the_registered_contract_class() -> None:
@@ -47,7 +48,8 @@ def test_the_routes_define_no_models_of_their_own() -> None:
     for module in ROUTE_MODULES:
         for name, value in vars(module).items():
             if isinstance(value, type) and hasattr(value, "model_fields"):
-                assert value.__module__ in {tickets.__name__, stats.__name__, places.__name__}, (module.__name__, name)
+                contracts = {tickets.__name__, stats.__name__, places.__name__, links.__name__}
+                assert value.__module__ in contracts, (module.__name__, name)
 
 
 def test_the_fast_stats_serialisation_writes_what_the_contract_would() -> None:

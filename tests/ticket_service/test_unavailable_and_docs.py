@@ -85,6 +85,10 @@ async def test_openapi_documents_every_ticket_route(api: Api) -> None:
         "message_count",
         "place",
         "photos",
+        "affected_count",
+        "follows_up",
+        "followed_up_by",
+        "email_updates",
     }
     assert ticket["properties"]["opened_at"] == {"type": "string", "format": "date-time", "title": "Opened At"}
     update = schema["components"]["schemas"]["TicketUpdate"]

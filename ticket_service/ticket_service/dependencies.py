@@ -20,9 +20,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from campusdesk_common.problems import BadRequest, InvalidInput, ServiceUnavailable
+from campusdesk_common.contracts.links import PRIVATE_LINK_HEADER
+from campusdesk_common.problems import BadRequest, InvalidInput, NotFound, ServiceUnavailable
 from campusdesk_common.vocabulary import Role
-from ticket_service import domain, repository
+from ticket_service import domain, links, repository, tokens
 from ticket_service.classifier import CategoryClassifier, Prediction
 from ticket_service.classifier.workers import ModelWorkers
 
@@ -245,8 +246,46 @@ async def _read_connection(
 ReadConnectionDep = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
 
 
-async def _readable_ticket(ticket_id: TicketId, role: RoleDep, connection: ReadConnectionDep) -> RowMapping:
-    """The ticket, or 404 when it does not exist or the role may not see it."""
+async def _private_link(
+    request: Request,
+    token: Annotated[
+        str | None,
+        Header(
+            alias=PRIVATE_LINK_HEADER,
+            description="A private link's token: opens that ticket in any status. A wrong or revoked token, "
+            "or one of another ticket, is the same 404 as a ticket that does not exist.",
+        ),
+    ] = None,
+) -> str | None:
+    # Two headers are ambiguous (a proxy may read the other one): a token that opens nothing.
+    if len(request.headers.getlist(PRIVATE_LINK_HEADER)) > 1:
+        return ""
+    return token
+
+
+# The token of the X-Private-Link header; "" (matches nothing) when it was sent twice; None when absent.
+PrivateLinkDep = Annotated[str | None, Depends(_private_link)]
+
+
+async def _link_secret(request: Request) -> bytes:
+    return tokens.app_secret(request.app.state)
+
+
+LinkSecretDep = Annotated[bytes, Depends(_link_secret)]
+
+
+async def _readable_ticket(
+    ticket_id: TicketId, role: RoleDep, connection: ReadConnectionDep, private_link: PrivateLinkDep
+) -> RowMapping:
+    """The ticket, or 404 when it does not exist or the role may not see it.
+
+    With a private link, the ticket in any status when the link opens it; otherwise the same 404.
+    """
+    if private_link is not None:
+        by_link = await links.ticket_by_token(connection, ticket_id, private_link)
+        if by_link is None:
+            raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+        return by_link
     ticket = await repository.get_ticket(connection, ticket_id)
     domain.ensure_visible(role, ticket_id, None if ticket is None else ticket["status"])
     assert ticket is not None

@@ -47,13 +47,14 @@ class StoredResponse:
     location: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
-    def to_response(self, *, replayed: bool = False) -> Response:
+    def to_response(self, *, replayed: bool = False, reveal: Callable[[str], str] | None = None) -> Response:
         headers = dict(self.headers)
+        body = self.body if reveal is None else reveal(self.body)
         if self.location is not None:
             headers["Location"] = self.location
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        return Response(self.body, status_code=self.status_code, headers=headers, media_type="application/json")
+        return Response(body, status_code=self.status_code, headers=headers, media_type="application/json")
 
 
 def fingerprint(scope: str, role: str, payload: Any) -> str:
@@ -69,11 +70,16 @@ async def run_once(
     key: str | None,
     request_hash: str,
     produce: Callable[[AsyncConnection], Awaitable[StoredResponse]],
+    reveal: Callable[[str], str] | None = None,
 ) -> Response:
-    """Run `produce` in the unit of work, unless `key` already has an answer in `scope`: replay it then."""
+    """Run `produce` in the unit of work, unless `key` already has an answer in `scope`: replay it then.
+
+    `reveal` turns a stored body into the one to send, first time and replays alike: an answer with a
+    secret (a private link's token) is stored without it and gets it back only on its way out.
+    """
     connection = await uow.connection()
     if key is None:
-        return (await produce(connection)).to_response()
+        return (await produce(connection)).to_response(reveal=reveal)
     params = {"scope": scope, "key": key}
     claimed = await connection.execute(
         _CLAIM, {**params, "request_hash": request_hash, "created_at": datetime.now(UTC)}
@@ -87,11 +93,11 @@ async def run_once(
                 slug="idempotency-key-reused",
             )
         return StoredResponse(first["status_code"], first["response_body"], first["location"]).to_response(
-            replayed=True
+            replayed=True, reveal=reveal
         )
     stored = await produce(connection)
     await connection.execute(
         _RECORD,
         {**params, "status_code": stored.status_code, "response_body": stored.body, "location": stored.location},
     )
-    return stored.to_response()
+    return stored.to_response(reveal=reveal)

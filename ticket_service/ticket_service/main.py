@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from ticket_service.routes import include_routes
 
     include_routes(app)
+    from ticket_service.routes import links as link_routes
+
+    app.include_router(link_routes.router)  # private links (issue 14)
     return app
 
 

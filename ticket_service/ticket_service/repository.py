@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Table,
     bindparam,
     case,
@@ -51,6 +52,8 @@ TICKET_COLUMNS = (
     tickets.c.message_count,
     tickets.c.room_code,
     tickets.c.place_note,
+    tickets.c.affected_count,
+    tickets.c.follows_up,
 )
 MESSAGE_COLUMNS = (messages.c.id, messages.c.ticket_id, messages.c.author_role, messages.c.body, messages.c.created_at)
 EVENT_COLUMNS = (events.c.id, events.c.kind, events.c.role, events.c.at, events.c.old_value, events.c.new_value)
@@ -86,9 +89,11 @@ async def insert_ticket(
     now: datetime,
     room_code: str | None = None,
     place_note: str | None = None,
+    follows_up: int | None = None,
 ) -> RowMapping:
     """Store a new open ticket and its `created` history event."""
     values = {
+        "follows_up": follows_up,
         "room_code": room_code,
         "place_note": place_note,
         "description": description,
@@ -184,6 +189,17 @@ async def count_new_message(connection: AsyncConnection, ticket_id: int, *, now:
     return updated_at
 
 
+async def add_follower(connection: AsyncConnection, ticket_id: int) -> bool:
+    """Count one more person affected by a ticket that is not closed (atomic); False when there is none such."""
+    statement = (
+        update(tickets)
+        .where(tickets.c.id == ticket_id, NOT_CLOSED_PREDICATE)
+        .values(affected_count=tickets.c.affected_count + 1)
+        .returning(tickets.c.id)
+    )
+    return (await connection.execute(statement)).first() is not None
+
+
 async def insert_message(
     connection: AsyncConnection, ticket_id: int, *, role: str, body: str, now: datetime
 ) -> RowMapping:
@@ -221,12 +237,18 @@ async def list_tickets(
     statuses: Collection[str],
     categories: Collection[str],
     q: str | None,
-    after: tuple[datetime, int] | None,
+    after: tuple[Any, ...] | None,
     limit: int,
     room: str | None = None,
     building: str | None = None,
+    by_affected: bool = False,
+    min_affected: int | None = None,
 ) -> Sequence[RowMapping]:
-    """Tickets newest activity first, keyset-paginated on (updated_at, id)."""
+    """Tickets newest activity first, keyset-paginated on (updated_at, id).
+
+    `by_affected`: most people affected first, then newest activity; the keyset is then
+    (affected_count, updated_at, id) and `after` starts with the affected count.
+    """
     if not statuses:
         return []
     statement = select(*TICKET_COLUMNS).where(_status_predicate(statuses))
@@ -238,13 +260,15 @@ async def list_tickets(
         statement = statement.where(places.building_predicate(building))
     if q:
         statement = statement.where(_search_predicate(connection, q))
+    if min_affected is not None:
+        statement = statement.where(tickets.c.affected_count >= min_affected)
+    keys: tuple[ColumnElement[Any], ...] = (tickets.c.updated_at, tickets.c.id)
+    if by_affected:
+        keys = (tickets.c.affected_count, *keys)
     if after is not None:
-        updated_at, ticket_id = after
-        statement = statement.where(
-            tuple_(tickets.c.updated_at, tickets.c.id)
-            < tuple_(literal(updated_at, UTCDateTime()), literal(ticket_id, BigId))
-        )
-    statement = statement.order_by(tickets.c.updated_at.desc(), tickets.c.id.desc()).limit(limit)
+        types = (Integer(), UTCDateTime(), BigId)[-len(after) :]
+        statement = statement.where(tuple_(*keys) < tuple_(*(literal(v, t) for v, t in zip(after, types, strict=True))))
+    statement = statement.order_by(*(key.desc() for key in keys)).limit(limit)
     return (await connection.execute(statement)).mappings().all()
 
 

@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,12 +22,14 @@ from campusdesk_common.contracts.tickets import (
 )
 from campusdesk_common.problems import Conflict, InvalidInput, NotFound
 from campusdesk_common.vocabulary import Category, Status
-from ticket_service import counters, domain, photo_store, places, repository, rollups
+from ticket_service import counters, domain, links, photo_store, places, repository, rollups
 from ticket_service.classifier import Prediction
 from ticket_service.dependencies import MAX_ID, UnitOfWork
 
 # A PATCH that loses a race re-reads the ticket and decides again; this bounds the retries.
 _MAX_ATTEMPTS = 5
+# affected_count is an INTEGER column.
+MAX_AFFECTED = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -47,13 +49,17 @@ def state_of(row: RowMapping) -> domain.TicketState:
 
 
 async def ticket_reads(connection: AsyncConnection, rows: Sequence[RowMapping]) -> list[TicketRead]:
-    """Tickets as the API shows them: each row with its place and its report's photos."""
+    """Tickets as the API shows them: each row with its place, its report's photos and its links' facts."""
     found_places = await places.places_of(connection, rows)
     photos = await photo_store.refs_of_tickets(connection, (row["id"] for row in rows))
-    return [
-        TicketRead.model_validate({**row, "place": found_places.get(row["id"]), "photos": photos.get(row["id"], [])})
-        for row in rows
-    ]
+    facts = await links.ticket_facts(connection, [row["id"] for row in rows])
+    reads = []
+    for row in rows:
+        fact = facts.get(row["id"], links.NO_FACTS)
+        extra = {"followed_up_by": fact.followed_up_by, "email_updates": fact.email_updates}
+        place = found_places.get(row["id"])
+        reads.append(TicketRead.model_validate({**row, **extra, "place": place, "photos": photos.get(row["id"], [])}))
+    return reads
 
 
 async def ticket_read(connection: AsyncConnection, row: RowMapping) -> TicketRead:
@@ -61,9 +67,9 @@ async def ticket_read(connection: AsyncConnection, row: RowMapping) -> TicketRea
 
 
 async def create_ticket(
-    connection: AsyncConnection, report: TicketCreate, *, role: str, prediction: Prediction
-) -> TicketRead:
-    """Open a ticket with its predicted category, its place and its photos."""
+    connection: AsyncConnection, report: TicketCreate, *, role: str, prediction: Prediction, secret: bytes
+) -> tuple[TicketRead, links.IssuedLink | None]:
+    """Open a ticket with its predicted category, its place and its photos; a `user` gets its private link."""
     if report.place_note is not None and report.room_code is None:
         raise InvalidInput("A place note needs a room: send room_code with place_note.", slug="note-without-room")
     if report.room_code is not None:
@@ -81,7 +87,10 @@ async def create_ticket(
     )
     await photo_store.attach(connection, report.photo_ids, ticket_id=row["id"], message_id=None, now=now)
     await counters.record_created(connection, category=row["category"], opened_at=row["opened_at"])
-    return await ticket_read(connection, row)
+    issued = None
+    if role == "user":
+        issued = await links.issue(connection, secret, ticket_id=row["id"], kind="reporter", now=now)
+    return await ticket_read(connection, row), issued
 
 
 async def update_ticket(
@@ -166,27 +175,40 @@ async def post_message(
     return MessageRead.model_validate({**message, "photos": photos.get(message["id"], [])})
 
 
-def encode_cursor(row: Mapping[Any, Any]) -> str:
-    raw = json.dumps([row["updated_at"].isoformat(), row["id"]], separators=(",", ":")).encode()
+TicketSort = Literal["activity", "affected"]
+
+
+def encode_cursor(row: Mapping[Any, Any], sort: TicketSort = "activity") -> str:
+    """Where a page ends, in the page's sort: `[updated_at, id]`, or `[affected, updated_at, id]`."""
+    key: list[Any] = [row["updated_at"].isoformat(), row["id"]]
+    if sort == "affected":
+        key.insert(0, row["affected_count"])
+    raw = json.dumps(key, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (updated_at, id) a page ends at; 422 for anything this service did not issue."""
+def decode_cursor(cursor: str, sort: TicketSort = "activity") -> tuple[Any, ...]:
+    """The sort key a page ends at; 422 for anything this service did not issue for this sort."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, ticket_id = json.loads(raw)
+        key = json.loads(raw)
+        if not isinstance(key, list) or len(key) != (3 if sort == "affected" else 2):
+            raise ValueError("not a cursor of this sort")
+        *affected, updated_at, ticket_id = key
         moment = datetime.fromisoformat(updated_at)
         if moment.tzinfo is None or type(ticket_id) is not int or not 0 < ticket_id <= MAX_ID:
+            raise ValueError("not a cursor")
+        if affected and (type(affected[0]) is not int or not 0 <= affected[0] <= MAX_AFFECTED):
             raise ValueError("not a cursor")
         # A moment at the edge of the calendar (0001-01-01+05:00) has no UTC equivalent.
         moment = moment.astimezone(UTC)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(
-            "The cursor is not one this service issued; start again without a cursor and follow `next_cursor`.",
+            "The cursor is not one this service issued for this sort; start again without a cursor "
+            "and follow `next_cursor`.",
             slug="invalid-cursor",
         ) from None
-    return moment, ticket_id
+    return (*affected, moment, ticket_id)
 
 
 async def list_tickets(
@@ -200,9 +222,11 @@ async def list_tickets(
     limit: int,
     room: str | None = None,
     building: str | None = None,
+    sort: TicketSort = "activity",
+    min_affected: int | None = None,
 ) -> TicketPage:
-    """One page of tickets the role may see, newest activity first."""
-    after = decode_cursor(cursor) if cursor else None
+    """One page of tickets the role may see, newest activity (or most people affected) first."""
+    after = decode_cursor(cursor, sort) if cursor else None
     rows = await repository.list_tickets(
         connection,
         statuses=domain.visible_statuses(role, statuses),
@@ -212,8 +236,10 @@ async def list_tickets(
         limit=limit + 1,
         room=room,
         building=building,
+        by_affected=sort == "affected",
+        min_affected=min_affected,
     )
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return TicketPage(items=await ticket_reads(connection, rows[:limit]), next_cursor=next_cursor)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from campusdesk_common.settings import ServiceSettings
@@ -29,3 +29,7 @@ class Settings(ServiceSettings):
     # Threads per worker process that embed and classify (never the event loop); more
     # threads than cores per worker only queue the same CPU (classifier/workers.py).
     model_threads: int = Field(default=1, ge=1, le=16)
+    # The key private-link tokens are derived with (tokens.py). Unset: a random key created once
+    # per install in `var_dir`; every worker of one install must see the same key.
+    link_secret: SecretStr | None = None
+    var_dir: Path = Path.cwd() / "var"

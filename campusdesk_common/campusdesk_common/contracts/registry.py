@@ -14,6 +14,7 @@ from campusdesk_common.contracts import (
     analytics_category,
     analytics_open,
     analytics_resolution,
+    links,
     places,
     stats,
     tickets,
@@ -30,7 +31,7 @@ Operation = tuple[str, str]
 PROVIDERS: dict[str, dict[Operation, Answer]] = {
     "ticket_service": {
         ("GET", "/tickets"): Answer(200, tickets.TicketPage),
-        ("POST", "/tickets"): Answer(201, tickets.TicketRead),
+        ("POST", "/tickets"): Answer(201, links.TicketCreated),
         ("GET", "/tickets/{ticket_id}"): Answer(200, tickets.TicketRead),
         ("PATCH", "/tickets/{ticket_id}"): Answer(200, tickets.TicketRead),
         ("GET", "/tickets/{ticket_id}/messages"): Answer(200, tickets.MessagePage),
@@ -49,6 +50,11 @@ PROVIDERS: dict[str, dict[Operation, Answer]] = {
         ("POST", "/places/preview"): Answer(200, places.DirectoryPreview),
         ("PUT", "/places"): Answer(200, places.DirectoryReplaced),
         ("POST", "/photos"): Answer(201, places.PhotoRef),
+        ("POST", "/tickets/{ticket_id}/followers"): Answer(201, links.PrivateLink),
+        ("GET", "/links/self"): Answer(200, links.LinkState),
+        ("PUT", "/links/self/seen"): Answer(200, links.LinkState),
+        ("POST", "/links/lookup"): Answer(200, links.LinkedTickets),
+        ("POST", "/links/self/fix-answer"): Answer(201, links.FixAnswerRead),
     },
     "analytics_open_service": {("GET", "/open-tickets"): Answer(200, analytics_open.OpenTickets)},
     "analytics_resolution_service": {

@@ -33,7 +33,7 @@ async def list_messages(
     after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Only messages with a greater id.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description="At most this many (default: all).")] = None,
 ) -> Response:
-    """Read a ticket's thread, oldest first."""
+    """Read a ticket's thread, oldest first (`X-Private-Link` opens a closed ticket's thread to its holder)."""
     return json_response(await service.list_messages(connection, ticket["id"], after=after, limit=limit))
 
 

@@ -11,8 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from campusdesk_common.contracts.places import MAX_PHOTO_BYTES, PhotoRef
 from campusdesk_common.problems import InvalidInput, NotFound, problem_responses
-from ticket_service import domain, idempotency, photo_store
-from ticket_service.dependencies import MAX_ID, IdempotencyKeyDep, ReadConnectionDep, RoleDep, UnitOfWorkDep
+from ticket_service import domain, idempotency, links, photo_store
+from ticket_service.dependencies import (
+    MAX_ID,
+    IdempotencyKeyDep,
+    PrivateLinkDep,
+    ReadConnectionDep,
+    RoleDep,
+    UnitOfWorkDep,
+)
 from ticket_service.idempotency import StoredResponse
 from ticket_service.photos import process_photo
 from ticket_service.service import utcnow
@@ -87,24 +94,40 @@ async def upload_photo(
     return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=store)
 
 
-async def _serve(connection: ReadConnectionDep, role: str, photo_id: int, *, thumbnail: bool) -> Response:
+async def _serve(
+    connection: ReadConnectionDep, role: str, photo_id: int, private_link: str | None, *, thumbnail: bool
+) -> Response:
     found = await photo_store.find_for_serving(connection, photo_id, thumbnail=thumbnail, now=utcnow())
     # An attached photo is seen by whoever may see its ticket; an unattached one (within its hour)
-    # by whoever knows its random id, i.e. the uploader.
-    if found is None or (found["ticket_id"] is not None and not domain.can_see(role, found["status"])):
+    # by whoever knows its random id, i.e. the uploader. A private link shows the photos of its own
+    # ticket in any status, and nothing else.
+    if private_link is not None:
+        visible = (
+            found is not None
+            and found["ticket_id"] is not None
+            and await links.opens_ticket(connection, found["ticket_id"], private_link)
+        )
+    else:
+        visible = found is not None and (found["ticket_id"] is None or domain.can_see(role, found["status"]))
+    if not visible:
         raise NotFound(f"There is no photo {photo_id}.", slug="photo-not-found")
+    assert found is not None
     return Response(found["data"], media_type=found["content_type"], headers=_SAFE_HEADERS)
 
 
 @router.get("/{photo_id}", response_class=Response, responses={**_SERVED, **problem_responses(400, 404, 422, 503)})
-async def get_photo(photo_id: PhotoId, role: RoleDep, connection: ReadConnectionDep) -> Response:
-    """The photo (404 for a `user` when its ticket is closed)."""
-    return await _serve(connection, role, photo_id, thumbnail=False)
+async def get_photo(
+    photo_id: PhotoId, role: RoleDep, connection: ReadConnectionDep, private_link: PrivateLinkDep
+) -> Response:
+    """The photo (404 for a `user` when its ticket is closed, unless `X-Private-Link` opens that ticket)."""
+    return await _serve(connection, role, photo_id, private_link, thumbnail=False)
 
 
 @router.get(
     "/{photo_id}/thumbnail", response_class=Response, responses={**_SERVED, **problem_responses(400, 404, 422, 503)}
 )
-async def get_thumbnail(photo_id: PhotoId, role: RoleDep, connection: ReadConnectionDep) -> Response:
-    """The photo's thumbnail, at most 320 px (404 for a `user` when its ticket is closed)."""
-    return await _serve(connection, role, photo_id, thumbnail=True)
+async def get_thumbnail(
+    photo_id: PhotoId, role: RoleDep, connection: ReadConnectionDep, private_link: PrivateLinkDep
+) -> Response:
+    """The photo's thumbnail, at most 320 px (as the photo: `X-Private-Link` opens its own ticket's photos)."""
+    return await _serve(connection, role, photo_id, private_link, thumbnail=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import orjson
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 
 from campusdesk_common.contracts.tickets import MessageRead, TicketRead
 from ticket_service.idempotency import StoredResponse
+from ticket_service.links import IssuedLink
 
 
 def etag(version: int) -> str:
@@ -35,9 +37,23 @@ def ticket_response(ticket: TicketRead) -> Response:
     return json_response(ticket, headers={"ETag": etag(ticket.version)})
 
 
-def created_ticket(ticket: TicketRead) -> StoredResponse:
-    """201 with Location and ETag; stored so that a retry with the same Idempotency-Key gets it again."""
-    return StoredResponse(201, ticket.model_dump_json(), f"/tickets/{ticket.id}", {"ETag": etag(ticket.version)})
+def created_ticket(ticket: TicketRead, link: IssuedLink | None) -> StoredResponse:
+    """201 with Location and ETag; stored so that a retry with the same Idempotency-Key gets it again.
+
+    The body is a `TicketCreated` whose private link is kept without its token (`links.revealer`).
+    """
+    body = {**ticket.model_dump(mode="json"), "private_link": None if link is None else link.stored()}
+    return StoredResponse(201, compact_json(body), f"/tickets/{ticket.id}", {"ETag": etag(ticket.version)})
+
+
+def created_link(link: IssuedLink) -> StoredResponse:
+    """201 with a new `PrivateLink`, stored without its token (`links.revealer`)."""
+    return StoredResponse(201, compact_json(link.stored()))
+
+
+def compact_json(value: object) -> str:
+    """JSON as pydantic writes it: no spaces, non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def created_message(message: MessageRead) -> StoredResponse:

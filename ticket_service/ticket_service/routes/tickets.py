@@ -7,14 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from campusdesk_common.contracts.links import TicketCreated
 from campusdesk_common.contracts.places import PlaceCode
 from campusdesk_common.contracts.tickets import HistoryPage, TicketCreate, TicketPage, TicketRead, TicketUpdate
 from campusdesk_common.problems import problem_responses
 from campusdesk_common.vocabulary import Category, Status
-from ticket_service import domain, idempotency, service
+from ticket_service import domain, idempotency, links, service
 from ticket_service.dependencies import (
     IdempotencyKeyDep,
     IfMatchDep,
+    LinkSecretDep,
     PredictDep,
     ReadableTicketDep,
     ReadConnectionDep,
@@ -42,7 +44,7 @@ _SEARCH_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 @router.post(
     "",
     status_code=201,
-    response_model=TicketRead,
+    response_model=TicketCreated,
     responses={**_CREATED, **problem_responses(400, 413, 422, 503)},
 )
 async def create_ticket(
@@ -50,22 +52,32 @@ async def create_ticket(
     role: RoleDep,
     predict: PredictDep,
     uow: UnitOfWorkDep,
+    secret: LinkSecretDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Report a problem, optionally with a room and photos: it opens with a category from its description.
 
     `room_code` must name a current room of the campus directory and `photo_ids` photos uploaded with
-    `POST /photos` and not attached yet (a 422 names the one that is not).
+    `POST /photos` and not attached yet (a 422 names the one that is not). A `user` gets the
+    ticket's private link (`private_link`, the only answer that carries its token; a retry with
+    the same Idempotency-Key carries the same link).
     """
     prediction = await predict(payload.description)  # before the transaction: it holds no lock meanwhile
 
     async def create(connection: AsyncConnection) -> StoredResponse:
-        ticket = await service.create_ticket(connection, payload, role=role, prediction=prediction)
-        return created_ticket(ticket)
+        ticket, link = await service.create_ticket(connection, payload, role=role, prediction=prediction, secret=secret)
+        return created_ticket(ticket, link)
 
     scope = "POST /tickets"
     request_hash = idempotency.fingerprint(scope, role, payload.model_dump())
-    return await idempotency.run_once(uow, scope=scope, key=idempotency_key, request_hash=request_hash, produce=create)
+    return await idempotency.run_once(
+        uow,
+        scope=scope,
+        key=idempotency_key,
+        request_hash=request_hash,
+        produce=create,
+        reveal=links.revealer(secret),
+    )
 
 
 @router.get("", response_model=TicketPage, responses=problem_responses(400, 422, 503))
@@ -87,8 +99,19 @@ async def list_tickets(
     building: Annotated[PlaceCode | None, Query(description="Only tickets in this building (by code).")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Tickets per page.")] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    sort: Annotated[
+        service.TicketSort,
+        Query(description="`activity`: newest activity first; `affected`: most people affected first, then newest."),
+    ] = "activity",
+    min_affected: Annotated[
+        int | None,
+        Query(ge=1, le=service.MAX_AFFECTED, description="Only tickets affecting at least this many people."),
+    ] = None,
 ) -> Response:
-    """List tickets, newest activity first; a `user` never sees closed ones."""
+    """List tickets, newest activity first (or most people affected first); a `user` never sees closed ones.
+
+    A cursor continues only the sort it was issued for.
+    """
     page = await service.list_tickets(
         connection,
         role=role,
@@ -99,6 +122,8 @@ async def list_tickets(
         limit=limit,
         room=room,
         building=building,
+        sort=sort,
+        min_affected=min_affected,
     )
     return json_response(page)
 
@@ -107,7 +132,10 @@ async def list_tickets(
     "/{ticket_id}", response_model=TicketRead, responses={**_WITH_ETAG, **problem_responses(400, 404, 422, 503)}
 )
 async def get_ticket(ticket: ReadableTicketDep, connection: ReadConnectionDep) -> Response:
-    """Read one ticket with its place and photos (404 for a `user` asking for a closed one)."""
+    """Read one ticket with its place and photos (404 for a `user` asking for a closed one).
+
+    With `X-Private-Link`, the ticket that link opens, in any status; any other token is a 404.
+    """
     return ticket_response(await service.ticket_read(connection, ticket))
 
 
@@ -140,5 +168,5 @@ async def update_ticket(
 
 @router.get("/{ticket_id}/history", response_model=HistoryPage, responses=problem_responses(400, 404, 422, 503))
 async def get_history(ticket: ReadableTicketDep, connection: ReadConnectionDep) -> Response:
-    """Every change to a ticket (previous values kept), oldest first."""
+    """Every change to a ticket (previous values kept), oldest first (`X-Private-Link` as for the ticket)."""
     return json_response(await service.history(connection, ticket["id"]))
