@@ -23,7 +23,8 @@ from tests.browser.conftest import Stack
 pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
-TICKET_URL = re.compile(r"/tickets/(\d+)")
+# A reporter lands on the ticket's private page (/t/<token>): its number is in the heading.
+TICKET_HEADING = re.compile(r"Ticket #(\d+)")
 HELPDESK = {"X-Role": "helpdesk"}
 USER = {"X-Role": "user"}
 # Codes of their own, so this module's directory cannot be mistaken for another's.
@@ -170,7 +171,7 @@ def test_directory_qr_report_photo_refusals_recurring_and_retired_place(
     )
     user.get_by_role("button", name="Submit ticket").click()
     expect(user.get_by_text("Your ticket has been submitted")).to_be_visible()
-    found = TICKET_URL.search(user.url)
+    found = TICKET_HEADING.search(user.get_by_role("heading", level=1).inner_text())
     assert found, user.url
     first = int(found.group(1))
     expect(user.locator("#ticket-place")).to_contain_text(f"Washroom by the lifts ({QR_ROOM})")

@@ -20,7 +20,8 @@ from tests.browser.conftest import DESKTOP, PHONE, Stack
 pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
-TICKET_URL = re.compile(r"/tickets/(\d+)")
+# A reporter lands on the ticket's private page (/t/<token>): its number is in the heading.
+TICKET_HEADING = re.compile(r"Ticket #(\d+)")
 # A status as people read it: the customer's word, optionally followed by a short hint.
 STATUS_WORD = re.compile(r"^(Open|Active|Closed)\b")
 FORBIDDEN_WORDS = re.compile(r"in progress|Services & complaints", re.IGNORECASE)
@@ -31,7 +32,7 @@ def _report(page: Any, description: str) -> int:
     page.get_by_label("Description").fill(description)
     page.get_by_role("button", name="Submit ticket").click()
     expect(page.get_by_text("Your ticket has been submitted")).to_be_visible()
-    found = TICKET_URL.search(page.url)
+    found = TICKET_HEADING.search(page.get_by_role("heading", level=1).inner_text())
     assert found, page.url
     return int(found.group(1))
 
