@@ -40,7 +40,14 @@ from campusdesk_common.contracts.analytics_resolution import (
     ResolutionTime,
     VerifiedFixes,
 )
-from campusdesk_common.contracts.links import PRIVATE_LINK_HEADER, PrivateLink, TicketCreated
+from campusdesk_common.contracts.links import (
+    PRIVATE_LINK_HEADER,
+    FixAnswerRead,
+    LinkedTicket,
+    LinkedTickets,
+    PrivateLink,
+    TicketCreated,
+)
 from campusdesk_common.contracts.places import Place, Room
 from campusdesk_common.contracts.registry import Operation
 from campusdesk_common.contracts.tickets import (
@@ -68,7 +75,7 @@ from campusdesk_common.vocabulary import (
     Role,
     Status,
 )
-from tests.web_gateway.fake_links import FakeLinks
+from tests.web_gateway.fake_links import FakeLinks, new_token
 from tests.web_gateway.fake_places import (
     DEMO_CSV,
     FakePlaces,
@@ -294,6 +301,11 @@ def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
     demo_rooms = check_rows(DEMO_CSV)[2]
     placed = one.model_copy(update={"place": Place(room=room(), note="next to the vending machine")})
     with_photo = placed.model_copy(update={"photos": [photo_ref()]})
+    links = FakeLinks(now=lambda: NOW)
+    reporter_link = links.issue(one.id, "reporter")
+    closed = one.model_copy(update={"status": "closed", "closed_at": NOW})
+    answered = message(2, one.id, "The access point was replaced.", "helpdesk")
+    link_state = links.state(links.links[reporter_link.token], closed, [message(), answered])
     return {
         "ticket_service": {
             ("GET", "/places"): directory([*demo_rooms, room("OLD-1", "Old annex", "1", retired=True)]),
@@ -302,7 +314,7 @@ def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
             ("PUT", "/places"): directory_replaced(2, 4, 1),
             ("POST", "/photos"): photo_ref(),
             ("GET", "/tickets"): ticket_page([one, placed], next_cursor="25"),
-            ("POST", "/tickets"): with_photo,
+            ("POST", "/tickets"): TicketCreated(**with_photo.model_dump(), private_link=reporter_link),
             ("GET", "/tickets/{ticket_id}"): with_photo,
             ("PATCH", "/tickets/{ticket_id}"): ticket(status="active", version=2),
             ("GET", "/tickets/{ticket_id}/messages"): message_page([message()]),
@@ -313,6 +325,18 @@ def sample_answers() -> dict[str, dict[Operation, BaseModel]]:
             ("GET", "/tickets/{ticket_id}/category-explanation"): explanation(one),
             ("GET", "/tickets/similar"): similar_page([one]),
             ("POST", "/classify"): prediction("The elevator is stuck"),
+            ("POST", "/tickets/{ticket_id}/followers"): links.issue(one.id, "follower"),
+            ("GET", "/links/self"): link_state,
+            ("PUT", "/links/self/seen"): link_state.model_copy(update={"seen_message_id": 2, "unread_answers": 0}),
+            ("POST", "/links/lookup"): LinkedTickets(
+                items=[LinkedTicket(position=0, kind="reporter", unread_answers=1, ticket=closed)]
+            ),
+            ("POST", "/links/self/fix-answer"): FixAnswerRead(
+                answer="broken",
+                answered_at=NOW,
+                follow_up=PrivateLink(token=new_token(), ticket_id=2, kind="reporter"),
+                follow_up_ticket_id=2,
+            ),
         },
         "analytics_open_service": {("GET", "/open-tickets"): open_tickets("days", 1)},
         "analytics_resolution_service": {
