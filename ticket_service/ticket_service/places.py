@@ -241,48 +241,41 @@ async def place_ticket_cells(
 ) -> list[PlaceTickets]:
     """Per (room, category), how many tickets were opened in `[since, until)` (any status) and the ids of
     the newest `MAX_TICKET_IDS_PER_PLACE`, for pairs with at least `min_count` of them; most tickets first.
-    Served by the partial index `ix_tickets_placed_opened_at`; the ids are numbered in SQL, so a busy
-    place's tens of thousands never leave the database."""
-    window = (
-        tickets.c.room_code.is_not(None),
-        tickets.c.opened_at >= literal(since, UTCDateTime()),
-        tickets.c.opened_at < literal(until, UTCDateTime()),
-    )
-    pairs = (
-        await connection.execute(
-            select(tickets.c.room_code, tickets.c.category, func.count())
-            .where(*window)
-            .group_by(tickets.c.room_code, tickets.c.category)
-            .having(func.count() >= min_count)
-        )
-    ).all()
-    if not pairs:
-        return []
-    counts = {(room_code, category): int(count) for room_code, category, count in pairs}
-    newest = (
+
+    One statement (so the counts and the ids are of one snapshot) over the partial index
+    `ix_tickets_placed_opened_at`; the ids are numbered in SQL, so a busy place's tens of
+    thousands never leave the database.
+    """
+    pair = (tickets.c.room_code, tickets.c.category)
+    numbered = (
         select(
             tickets.c.id,
             tickets.c.room_code,
             tickets.c.category,
+            func.count().over(partition_by=pair).label("count"),
             func.row_number()
-            .over(
-                partition_by=(tickets.c.room_code, tickets.c.category),
-                order_by=(tickets.c.opened_at.desc(), tickets.c.id.desc()),
-            )
+            .over(partition_by=pair, order_by=(tickets.c.opened_at.desc(), tickets.c.id.desc()))
             .label("position"),
         )
-        .where(*window, tickets.c.room_code.in_(sorted({room for room, _ in counts})))
+        .where(
+            tickets.c.room_code.is_not(None),
+            tickets.c.opened_at >= literal(since, UTCDateTime()),
+            tickets.c.opened_at < literal(until, UTCDateTime()),
+        )
         .subquery()
     )
     rows = await connection.execute(
-        select(newest.c.id, newest.c.room_code, newest.c.category)
-        .where(newest.c.position <= MAX_TICKET_IDS_PER_PLACE)
-        .order_by(newest.c.room_code, newest.c.category, newest.c.position)
+        select(numbered.c.id, numbered.c.room_code, numbered.c.category, numbered.c.count)
+        .where(numbered.c.count >= min_count, numbered.c.position <= MAX_TICKET_IDS_PER_PLACE)
+        .order_by(numbered.c.room_code, numbered.c.category, numbered.c.position)
     )
-    ids: dict[tuple[str, str], list[int]] = {pair: [] for pair in counts}
-    for ticket_id, room_code, category in rows:
-        if (room_code, category) in ids:
-            ids[(room_code, category)].append(ticket_id)
+    counts: dict[tuple[str, str], int] = {}
+    ids: dict[tuple[str, str], list[int]] = {}
+    for ticket_id, room_code, category, count in rows:  # newest first within each pair
+        counts[(room_code, category)] = int(count)
+        ids.setdefault((room_code, category), []).append(ticket_id)
+    if not counts:
+        return []
     found = await rooms_by_code(connection, {room for room, _ in counts})
     cells = [
         PlaceTickets(room=found[room], category=category, count=count, ticket_ids=ids[(room, category)])

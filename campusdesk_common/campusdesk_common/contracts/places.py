@@ -27,8 +27,9 @@ DIRECTORY_CSV_HEADER = ("building_code", "building_name", "floor", "room_code", 
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 2048
-# Per (room, category), at most this many ticket ids are sent along with the exact count.
-MAX_TICKET_IDS_PER_PLACE = 100
+# Per (room, category), at most this many ticket ids are sent along with the exact count: enough
+# to open the latest, few enough that a place with tens of thousands stays a short answer and table.
+MAX_TICKET_IDS_PER_PLACE = 20
 
 
 class Room(BaseModel):
