@@ -140,7 +140,7 @@ class FixAnswerRead(BaseModel):
     follow_up: PrivateLink | None = Field(
         default=None,
         description="“Still broken” within 14 days of closure: the follow-up ticket and its private link "
-        "for this holder (only in the answer that filed it).",
+        "for this holder, in every answer to this link (a double submit must not lose it).",
     )
     follow_up_ticket_id: int | None = None
 
