@@ -9,7 +9,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test venv dev-venv migrate seed eval-classifier retrain bench fuzz lint lock clean
 
-## run: start the five services on the local SQLite database (Ctrl-C stops them all)
+## run: start the five services on the local SQLite database (Ctrl-C stops them all);
+## e-mail updates go to the development mail sink, one .eml file per message in var/mail/
+run: export SMTP_URL ?= smtp://127.0.0.1:1025
 run: venv
 	$(PY) -m ticket_service migrate
 	$(PY) -m ticket_service_tools demo-campus

@@ -20,6 +20,7 @@ from ticket_service.classifier.storage import ModelStore
 from ticket_service.classifier.watcher import ModelWatcher
 from ticket_service.classifier.workers import ModelWorkers
 from ticket_service.database import create_engine
+from ticket_service.mail.sender import start_sender
 from ticket_service.settings import Settings
 
 
@@ -40,9 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.retrainer = Retrainer(app.state.classifier, store)
         watcher = ModelWatcher(store, lambda: app.state.classifier, lambda new: setattr(app.state, "classifier", new))
         watcher.start()
+        # E-mail updates only with SMTP_URL; without it the option is hidden and nothing is queued.
+        app.state.mail_enabled = settings.smtp_url is not None
+        mail_sender = await start_sender(app) if app.state.mail_enabled else None
+        app.state.mail_sender = mail_sender
         try:
             yield
         finally:
+            if mail_sender is not None:
+                await mail_sender.stop()
             await watcher.stop()
             await stop_similar_tickets(app)
             app.state.model_workers.shutdown()
@@ -65,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from ticket_service.routes import links as link_routes
 
     app.include_router(link_routes.router)  # private links (issue 14)
+    from ticket_service.routes import email_updates
+
+    app.include_router(email_updates.router)
     return app
 
 

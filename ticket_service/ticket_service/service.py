@@ -21,10 +21,11 @@ from campusdesk_common.contracts.tickets import (
     TicketRead,
 )
 from campusdesk_common.problems import Conflict, InvalidInput, NotFound
-from campusdesk_common.vocabulary import Category, Status
+from campusdesk_common.vocabulary import Category, NotificationEvent, Status
 from ticket_service import counters, domain, links, photo_store, places, repository, rollups
 from ticket_service.classifier import Prediction
 from ticket_service.dependencies import MAX_ID, UnitOfWork
+from ticket_service.mail import outbox
 
 # A PATCH that loses a race re-reads the ticket and decides again; this bounds the retries.
 _MAX_ATTEMPTS = 5
@@ -158,6 +159,10 @@ async def _record_change(
         await rollups.record_resolution(
             connection, category=after["category"], opened_at=after["opened_at"], closed_at=after["closed_at"]
         )
+    if after["status"] != before.status and after["status"] != "open":  # started or closed
+        # The reporter's e-mail, queued in this transaction: sent only if the change is committed.
+        event: NotificationEvent = "started" if after["status"] == "active" else "closed"
+        await outbox.enqueue(connection, ticket_id=before.id, event=event, at=now)
 
 
 async def post_message(
@@ -170,6 +175,8 @@ async def post_message(
         domain.ensure_accepts_messages(ticket_id, await repository.ticket_status(connection, ticket_id))
         raise Conflict(f"Ticket {ticket_id} takes no new messages.", slug="ticket-closed")  # not reached
     message = await repository.insert_message(connection, ticket_id, role=role, body=body, now=at)
+    if role == "helpdesk":
+        await outbox.enqueue(connection, ticket_id=ticket_id, event="answered", at=now, detail=body)
     await photo_store.attach(connection, photo_ids, ticket_id=ticket_id, message_id=message["id"], now=now)
     photos = await photo_store.refs_of_messages(connection, [message["id"]])
     return MessageRead.model_validate({**message, "photos": photos.get(message["id"], [])})
