@@ -18,6 +18,7 @@ from campusdesk_common.contracts.places import Room
 from campusdesk_common.vocabulary import FIX_ANSWERS
 from web_gateway.forms import SUBMISSION_KEY, FormEcho, InvalidForm, form_echo
 from web_gateway.places import UnclearPlace
+from web_gateway.private_pages import NO_SUCH_TICKET
 from web_gateway.rate_limit import RateLimited
 from web_gateway.security import current_role
 from web_gateway.templating import render, render_block, see_other
@@ -25,6 +26,7 @@ from web_gateway.ticket_api import LinkApi, TicketApi
 from web_gateway.ticket_pages import render_new_ticket, render_ticket_page
 from web_gateway.upstream import (
     Conflict,
+    NotFound,
     StaleVersion,
     UpstreamProblem,
     UpstreamRejected,
@@ -104,9 +106,18 @@ async def show_form_again(
             draft_description=echo.drafts.get("description"),
             draft_message=echo.drafts.get("body", ""),
         )
+    except NotFound:
+        # A ticket this person may not see (or a wrong link): why the form was refused would say
+        # something about it (e.g. that it is closed), so this is exactly the missing-ticket page.
+        return no_such_ticket_page(request)
     except UpstreamProblem as exc:
-        # The ticket cannot be shown again (gone, or the service went down meanwhile).
+        # The ticket cannot be shown again (the service went down meanwhile).
         return error_page(request, exc.status, exc.title, f"{message} ({exc.detail})")
+
+
+def no_such_ticket_page(request: Request) -> Response:
+    """The page of a ticket that does not exist, which a wrong or revoked private link also gets."""
+    return error_page(request, NotFound.status, NotFound.title, NO_SUCH_TICKET)
 
 
 def text_kept_page(
@@ -190,6 +201,10 @@ def _conflict_sentence(exc: UpstreamProblem, echo: FormEcho) -> str:
 
 async def upstream_problem_page(request: Request, exc: UpstreamProblem) -> Response:
     echo = form_echo(request)
+    if echo is not None and echo.page == "ticket" and isinstance(exc, NotFound):
+        # A form about a ticket that is not there for this person (or sent through a wrong or revoked link):
+        # the same page as a ticket that does not exist, whatever the service said about it.
+        return no_such_ticket_page(request)
     if echo is None or not isinstance(exc, UpstreamRejected | Conflict | StaleVersion | UpstreamUnavailable):
         return error_page(request, exc.status, exc.title, exc.detail)
     if isinstance(exc, UpstreamUnavailable):

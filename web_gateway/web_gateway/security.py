@@ -20,6 +20,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campusdesk_common.vocabulary import ROLES, Role
+from web_gateway.multipart_text import multipart_text_is_utf8
 from web_gateway.private_paths import PRIVATE_HEADERS, is_private_path
 from web_gateway.settings import Settings
 
@@ -163,18 +164,19 @@ def relative_location(location: str) -> str:
 
 
 class FormEncodingCheck:
-    """Flag url-encoded forms whose text is not UTF-8 (`state.form_not_utf8`).
+    """Flag forms (url-encoded or multipart) whose text is not UTF-8 (`state.form_not_utf8`).
 
-    The form parser would silently turn broken bytes into U+FFFD; the CSRF
-    dependency refuses flagged requests so nothing garbled is stored. Bodies
-    are already bounded by BodySizeLimit, which runs before this.
+    The form parser would silently turn broken bytes into U+FFFD (url-encoded) or
+    Latin-1 (multipart); the CSRF dependency refuses flagged requests so nothing
+    garbled is stored. Bodies are already bounded by BodySizeLimit, which runs before this.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not _is_urlencoded(scope):
+        kind = _form_type(scope) if scope["type"] == "http" and scope["method"] == "POST" else b""
+        if not kind:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -186,9 +188,7 @@ class FormEncodingCheck:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        try:
-            unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
+        if not _text_is_utf8(kind, body):
             scope.setdefault("state", {})["form_not_utf8"] = True
         delivered = False
 
@@ -202,8 +202,23 @@ class FormEncodingCheck:
         await self.app(scope, replay, send)
 
 
-def _is_urlencoded(scope: Scope) -> bool:
+def _form_type(scope: Scope) -> bytes:
+    """The request's Content-Type when it is a form (url-encoded or multipart), else b""."""
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            return bytes(value).startswith(b"application/x-www-form-urlencoded")
-    return False
+            kind = bytes(value)
+            return kind if kind.lower().startswith(_FORM_TYPES) else b""
+    return b""
+
+
+_FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
+def _text_is_utf8(content_type: bytes, body: bytes) -> bool:
+    if content_type.lower().startswith(b"multipart/"):
+        return multipart_text_is_utf8(content_type, body)
+    try:
+        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

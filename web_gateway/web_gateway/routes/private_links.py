@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from campusdesk_common.contracts.links import TOKEN_PATTERN, FixAnswerCreate
 from campusdesk_common.contracts.tickets import MessageCreate, TicketUpdate
@@ -119,7 +120,10 @@ async def subscribe(token: str, api: LinkApiDep, form: EmailFormDep) -> Response
 @router.post("/t/{token}/email/stop", dependencies=[CsrfDep], summary="Stop e-mail updates for this ticket")
 async def stop_email(token: str, api: LinkApiDep) -> Response:
     """Forget the address given for this ticket."""
-    await api.stop_email()
+    try:
+        await api.stop_email()
+    except NotFound:
+        raise NotFound(NO_SUCH_TICKET) from None  # a wrong or revoked link: the missing-ticket page
     return see_other(f"{private_path(token)}?notice=email_stopped#email-updates")
 
 
@@ -186,3 +190,32 @@ async def unsubscribe(request: Request, token: str) -> Response:
     except NotFound:
         raise NotFound(NO_SUCH_LINK) from None
     return render(request, "unsubscribe.html", {"token": token, "done": done})
+
+
+class _AnyRest(Convertor[str]):
+    """The rest of a path, whatever it holds (Starlette's `path` stops at a decoded line break)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("any_rest", _AnyRest())
+# Last, so every address above is matched first. Anything else under a private prefix (a token cut, padded,
+# with a slash or a line break inside or after it) answers like a wrong token: never the router's redirect
+# to the address without its trailing slash, which would repeat whatever was typed in a Location header.
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@router.api_route("/t/{rest:any_rest}", methods=_ANY_METHOD, include_in_schema=False)
+async def no_such_private_page(rest: str) -> Response:
+    raise NotFound(NO_SUCH_TICKET)
+
+
+@router.api_route("/unsubscribe/{rest:any_rest}", methods=_ANY_METHOD, include_in_schema=False)
+async def no_such_unsubscribe_page(rest: str) -> Response:
+    raise NotFound(NO_SUCH_LINK)
