@@ -74,7 +74,9 @@ def test_every_copy_source_exists_and_image_runs_as_non_root(service: str) -> No
 
 def test_only_the_proxy_publishes_a_port_and_it_fronts_the_gateway(compose: dict[str, Any]) -> None:
     published = [name for name, s in compose["services"].items() if s.get("ports")]
-    assert published == ["proxy"]
+    assert published == ["mailpit", "proxy"]
+    # Mailpit's web UI (the e-mail updates it caught) is published on the loopback interface only.
+    assert compose["services"]["mailpit"]["ports"] == ["127.0.0.1:${MAILPIT_PORT:-8025}:8025"]
     proxy = compose["services"]["proxy"]
     assert proxy["volumes"] == ["./deploy/nginx:/etc/nginx/campusdesk:ro"]
     assert "/etc/nginx/campusdesk/campusdesk.conf" in proxy["command"]
@@ -86,6 +88,7 @@ def test_secrets_have_no_production_defaults(compose: dict[str, Any]) -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     assert "${POSTGRES_PASSWORD:?" in text
     assert "${WEB_GATEWAY_SECRET_KEY:?" in text
+    assert "${TICKET_SERVICE_LINK_SECRET:?" in text
     assert compose["services"]["postgres"]["volumes"][0].startswith("postgres-data:")
     assert "healthcheck" in compose["services"]["postgres"]
 

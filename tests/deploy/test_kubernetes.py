@@ -339,6 +339,15 @@ def test_secrets_are_referenced_never_committed(overlay: Rendered) -> None:
     gateway = overlay.one("Deployment", "web-gateway")["spec"]["template"]["spec"]["containers"][0]
     secret = {e["name"]: e for e in gateway["env"]}["WEB_GATEWAY_SECRET_KEY"]
     assert secret["valueFrom"]["secretKeyRef"] == {"name": "campusdesk-gateway", "key": "secret-key"}
+    tickets = overlay.one("Deployment", "ticket-service")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in tickets["env"]}
+    assert env["TICKET_SERVICE_LINK_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "campusdesk-links",
+        "key": "link-secret",
+    }
+    # E-mail is optional: without the campusdesk-mail secret the pods start with e-mail updates off.
+    for name, key in (("SMTP_URL", "smtp-url"), ("SMTP_FROM", "smtp-from")):
+        assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "campusdesk-mail", "key": key, "optional": True}
 
 
 # --- Replicas ------------------------------------------------------------------------------------
@@ -540,5 +549,8 @@ def test_network_policies_allow_exactly_the_documented_paths(overlay: Rendered) 
             assert allowed(policies, source, dns, 53, "UDP") and allowed(policies, source, dns, 53, "TCP"), name
         if source.namespace == "campusdesk" and name != "database":
             assert not allowed(policies, source, "203.0.113.7", 443), name  # no way out but DNS
+            # ... and, for the ticket service alone, the SMTP relay (e-mail updates).
+            for smtp_port in (25, 465, 587):
+                assert allowed(policies, source, "203.0.113.7", smtp_port) == (name == "ticket-service"), name
     default_deny = overlay.one("NetworkPolicy", "default-deny")["spec"]
     assert default_deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
