@@ -26,6 +26,7 @@ from campusdesk_common.contracts.tickets import MAX_TEXT_LENGTH
 from campusdesk_common.problems import Conflict, NotFound
 from ticket_service import counters, links, repository, service, tokens
 from ticket_service.links import IssuedLink
+from ticket_service.mail import outbox
 
 
 def no_such_link() -> NotFound:
@@ -132,6 +133,8 @@ async def _file_follow_up(
     await connection.execute(
         update(links.links).where(links.links.c.id == link["id"]).values(follow_up_ticket_id=row["id"])
     )
+    # The closed ticket's subscribers hear of it; the follow-up's own link starts without an address.
+    await outbox.enqueue(connection, ticket_id=closed["id"], event="follow_up", at=now, detail=description)
     return issued
 
 
