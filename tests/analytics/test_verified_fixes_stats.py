@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from campusdesk_common.contracts.stats import MonthCategoryFixFacts, VerifiedFixFacts
 from campusdesk_common.vocabulary import CATEGORIES, FOLLOW_UP_DAYS
 from tests.analytics.data import utc
+from ticket_service import verified_fixes
 from ticket_service.database import create_engine
 from ticket_service.models import PrivateLink, Ticket
 
@@ -85,6 +86,7 @@ async def seed(database_url: str, tickets: list[Seeded] = SEEDED) -> None:
                 for number, after in enumerate(ticket.follow_ups_after):
                     closed = ticket.first_follow_up_closed_at if number == 0 else None
                     await _ticket(connection, ticket.category, ticket.closed_at + after, closed, follows_up=closed_id)
+            await verified_fixes.rebuild(connection)  # the roll-up the endpoint reads, from these rows
     finally:
         await engine.dispose()
 

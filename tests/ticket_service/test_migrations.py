@@ -18,6 +18,7 @@ TABLES = {
     "idempotency_keys",
     "resolution_monthly",
     "resolution_histogram",
+    "verified_fixes_monthly",
     "category_corrections",
     "buildings",
     "rooms",

@@ -24,7 +24,7 @@ from campusdesk_common.contracts.links import (
 )
 from campusdesk_common.contracts.tickets import MAX_TEXT_LENGTH
 from campusdesk_common.problems import Conflict, NotFound
-from ticket_service import counters, links, repository, service, tokens
+from ticket_service import counters, links, repository, rollups, service, tokens
 from ticket_service.links import IssuedLink
 from ticket_service.mail import outbox
 
@@ -73,6 +73,8 @@ async def answer_fix(
     """Record the link's one answer to "Is it fixed?"; "broken" in time files a follow-up ticket."""
     if link["fix_answer"] is not None:
         return FixOutcome(await _recorded(connection, secret, link), first=False)
+    # The ticket's answers are counted one transaction after the other (verified-fix facts).
+    await rollups.lock_fix_facts(connection, link["ticket_id"])
     closed = await repository.get_ticket(connection, link["ticket_id"])
     assert closed is not None
     if closed["status"] != "closed":
@@ -91,6 +93,14 @@ async def answer_fix(
         again = await links.by_id(connection, link["id"])
         assert again is not None
         return FixOutcome(await _recorded(connection, secret, again), first=False)
+    await rollups.record_fix_answer(
+        connection,
+        ticket_id=closed["id"],
+        link_id=link["id"],
+        answer=answer.answer,
+        category=closed["category"],
+        closed_at=closed["closed_at"],
+    )
     follow_up: IssuedLink | None = None
     until = links.follow_up_until(closed["closed_at"])
     if answer.answer == "broken" and until is not None and now <= until:
@@ -117,6 +127,9 @@ async def _file_follow_up(
 ) -> IssuedLink:
     """A new ticket continuing `closed`: same category and place, its own reporter link for this holder."""
     description = note or follow_up_description(closed["id"], closed["description"])
+    await rollups.record_follow_up(
+        connection, ticket_id=closed["id"], category=closed["category"], closed_at=closed["closed_at"], opened_at=now
+    )
     row = await repository.insert_ticket(
         connection,
         description=description,

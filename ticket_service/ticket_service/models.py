@@ -149,6 +149,24 @@ class Ticket(Base):
             postgresql_where=text("room_code IS NOT NULL"),
             sqlite_where=text("room_code IS NOT NULL"),
         ),
+        # Newest tickets of each (room, category) in a window (revision 0008): a range of this index per pair.
+        Index(
+            "ix_tickets_placed_room_category_opened_at",
+            "room_code",
+            "category",
+            text("opened_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("room_code IS NOT NULL"),
+            sqlite_where=text("room_code IS NOT NULL"),
+        ),
+        # Closed tickets by closing time (revision 0007).
+        Index(
+            "ix_tickets_closed_closed_at",
+            "closed_at",
+            "category",
+            postgresql_where=text("status = 'closed'"),
+            sqlite_where=text("status = 'closed'"),
+        ),
         Index(
             "ix_tickets_follows_up",
             "follows_up",
@@ -247,6 +265,25 @@ class ResolutionHistogram(Base):
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class VerifiedFixesMonthly(Base):
+    """The facts of "Verified fixes" per closing month and category (revision 0008), kept by `rollups`.
+
+    Kept in the transactions that close a ticket, answer "Is it fixed?" and file a follow-up; each
+    column means what its namesake in `campusdesk_common.contracts.stats.MonthCategoryFixFacts` says.
+    """
+
+    __tablename__ = "verified_fixes_monthly"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM" of closed_at, UTC
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    closed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    answered: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    confirmed_fixed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    followed_up: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+    __table_args__ = (CheckConstraint(_in("category", CATEGORIES), name="category_valid"),)
 
 
 class CategoryCorrection(Base):
@@ -403,6 +440,15 @@ class PrivateLink(Base):
         CheckConstraint(_in("kind", LINK_KINDS), name="kind_valid"),
         CheckConstraint(f"fix_answer IS NULL OR {_in('fix_answer', FIX_ANSWERS)}", name="fix_answer_valid"),
         Index("ix_private_links_ticket_id", "ticket_id"),
+        # Answers to "Is it fixed?" by time (revision 0007).
+        Index(
+            "ix_private_links_answered_at",
+            "fix_answered_at",
+            "ticket_id",
+            "fix_answer",
+            postgresql_where=text("fix_answer IS NOT NULL"),
+            sqlite_where=text("fix_answer IS NOT NULL"),
+        ),
     )
 
 

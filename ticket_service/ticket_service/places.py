@@ -8,9 +8,23 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -236,39 +250,77 @@ async def replace(connection: AsyncConnection, csv_text: str) -> DirectoryReplac
     return DirectoryReplaced(buildings=len(checked.buildings), rooms=len(new_rooms), retired_rooms=int(retired or 0))
 
 
+def _newest_per_place(dialect: str, *, since: datetime, until: datetime, min_count: int) -> Select[Any]:
+    """(id, room_code, category, count) of the newest tickets of each pair with `min_count`, pair by pair, newest first.
+
+    PostgreSQL counts the pairs from `ix_tickets_placed_opened_at` (the window's entries only), then
+    takes each pair's newest ids as the first entries of its range in
+    `ix_tickets_placed_room_category_opened_at` (LATERAL ... LIMIT): nothing is sorted but the
+    ids it answers. SQLite has no LATERAL: it numbers the window's tickets per pair.
+    """
+    in_window = (
+        tickets.c.room_code.is_not(None),
+        tickets.c.opened_at >= literal(since, UTCDateTime()),
+        tickets.c.opened_at < literal(until, UTCDateTime()),
+    )
+    pair = (tickets.c.room_code, tickets.c.category)
+    if dialect == "postgresql":
+        pairs = (
+            select(*pair, func.count().label("count"))
+            .where(*in_window)
+            .group_by(*pair)
+            .having(func.count() >= min_count)
+            .subquery("pairs")
+        )
+        placed = tickets.alias("placed")
+        newest = (
+            select(placed.c.id, placed.c.opened_at)
+            .where(
+                placed.c.room_code == pairs.c.room_code,
+                placed.c.category == pairs.c.category,
+                placed.c.room_code.is_not(None),
+                placed.c.opened_at >= literal(since, UTCDateTime()),
+                placed.c.opened_at < literal(until, UTCDateTime()),
+            )
+            .order_by(placed.c.opened_at.desc(), placed.c.id.desc())
+            .limit(MAX_TICKET_IDS_PER_PLACE)
+            .lateral("newest")
+        )
+        return (
+            select(newest.c.id, pairs.c.room_code, pairs.c.category, pairs.c.count)
+            .select_from(pairs.join(newest, true()))
+            .order_by(pairs.c.room_code, pairs.c.category, newest.c.opened_at.desc(), newest.c.id.desc())
+        )
+    numbered = (
+        select(
+            tickets.c.id,
+            *pair,
+            func.count().over(partition_by=pair).label("count"),
+            func.row_number()
+            .over(partition_by=pair, order_by=(tickets.c.opened_at.desc(), tickets.c.id.desc()))
+            .label("position"),
+        )
+        .where(*in_window)
+        .subquery()
+    )
+    return (
+        select(numbered.c.id, numbered.c.room_code, numbered.c.category, numbered.c.count)
+        .where(numbered.c.count >= min_count, numbered.c.position <= MAX_TICKET_IDS_PER_PLACE)
+        .order_by(numbered.c.room_code, numbered.c.category, numbered.c.position)
+    )
+
+
 async def place_ticket_cells(
     connection: AsyncConnection, *, since: datetime, until: datetime, min_count: int
 ) -> list[PlaceTickets]:
     """Per (room, category), how many tickets were opened in `[since, until)` (any status) and the ids of
     the newest `MAX_TICKET_IDS_PER_PLACE`, for pairs with at least `min_count` of them; most tickets first.
 
-    One statement (so the counts and the ids are of one snapshot) over the partial index
-    `ix_tickets_placed_opened_at`; the ids are numbered in SQL, so a busy place's tens of
-    thousands never leave the database.
+    One statement (so the counts and the ids are of one snapshot, see `_newest_per_place`); a busy
+    place's tens of thousands of ids never leave the database.
     """
-    pair = (tickets.c.room_code, tickets.c.category)
-    numbered = (
-        select(
-            tickets.c.id,
-            tickets.c.room_code,
-            tickets.c.category,
-            func.count().over(partition_by=pair).label("count"),
-            func.row_number()
-            .over(partition_by=pair, order_by=(tickets.c.opened_at.desc(), tickets.c.id.desc()))
-            .label("position"),
-        )
-        .where(
-            tickets.c.room_code.is_not(None),
-            tickets.c.opened_at >= literal(since, UTCDateTime()),
-            tickets.c.opened_at < literal(until, UTCDateTime()),
-        )
-        .subquery()
-    )
-    rows = await connection.execute(
-        select(numbered.c.id, numbered.c.room_code, numbered.c.category, numbered.c.count)
-        .where(numbered.c.count >= min_count, numbered.c.position <= MAX_TICKET_IDS_PER_PLACE)
-        .order_by(numbered.c.room_code, numbered.c.category, numbered.c.position)
-    )
+    statement = _newest_per_place(connection.dialect.name, since=since, until=until, min_count=min_count)
+    rows = await connection.execute(statement)
     counts: dict[tuple[str, str], int] = {}
     ids: dict[tuple[str, str], list[int]] = {}
     for ticket_id, room_code, category, count in rows:  # newest first within each pair

@@ -54,6 +54,7 @@ from campusdesk_common.vocabulary import (
     Role,
     Status,
 )
+from ticket_service import verified_fixes
 from ticket_service.counters import rebuild_counters_at
 from ticket_service.database import is_sqlite, sync_database_url
 from ticket_service_tools.campus import current_room_codes, load_demo_campus_if_empty
@@ -650,6 +651,7 @@ def seed_database(
     else:
         _seed_postgres(url, generator, report, rebuild_indexes=rebuild_indexes, progress=progress)
     rebuild_counters_at(url)  # the backlog counters (open per hour, active per category) from the tickets
+    verified_fixes.rebuild_at(url)  # the verified-fix facts per closing month, from the closed tickets
     report.seconds = time.perf_counter() - began
     if progress:
         print(
