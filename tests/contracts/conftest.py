@@ -9,15 +9,27 @@ import pytest
 
 from tests.contracts.live import Provider, RealAnswer, real_answers, running_providers
 from tests.support import databases
+from tests.support.smtp_sink import SmtpSink
 
 
 @pytest.fixture(scope="session")
-def providers(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Provider]]:
+def mail() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+def providers(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, mail: SmtpSink
+) -> Iterator[dict[str, Provider]]:
     database_url = databases.copy_sqlite(sqlite_template, tmp_path_factory.mktemp("contracts"))
-    with running_providers(database_url) as running:
+    with running_providers(database_url, mail.url) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-def answers(providers: dict[str, Provider]) -> list[RealAnswer]:
-    return real_answers(providers)
+def answers(providers: dict[str, Provider], mail: SmtpSink) -> list[RealAnswer]:
+    return real_answers(providers, mail)

@@ -15,13 +15,14 @@ import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from campusdesk_common.contracts.links import FixAnswerCreate
 from campusdesk_common.contracts.registry import PROVIDERS, Operation
 from campusdesk_common.contracts.tickets import MessageCreate, TicketCreate, TicketUpdate
 from campusdesk_common.http_client import UpstreamClient
 from tests.contracts.live import CAMPUS, jpeg_bytes
 from tests.contracts.schemas import matching_operation
 from web_gateway.analytics_api import AnalyticsApi
-from web_gateway.ticket_api import TicketApi
+from web_gateway.ticket_api import LinkApi, TicketApi
 
 ANALYTICS = ("analytics_open_service", "analytics_resolution_service", "analytics_category_service")
 # Gateway client methods whose answer is not JSON, so no contract model applies.
@@ -98,14 +99,22 @@ def gateway_methods() -> set[str]:
     """Every public method of the gateway's clients that talks to a provider."""
     return {
         f"{cls.__name__}.{name}"
-        for cls in (TicketApi, AnalyticsApi)
+        for cls in (TicketApi, LinkApi, AnalyticsApi)
         for name, function in inspect.getmembers(cls, inspect.iscoroutinefunction)
-        if not name.startswith("_")
+        if not name.startswith("_") and name in vars(cls)  # an inherited method counts once, for its class
     }
 
 
-async def drive_gateway(log: Log, transports: Callable[[str], httpx.AsyncBaseTransport], urls: dict[str, str]) -> None:
-    """Call every method of the gateway's ticket and analytics clients once, through `transports(provider)`."""
+async def drive_gateway(
+    log: Log,
+    transports: Callable[[str], httpx.AsyncBaseTransport],
+    urls: dict[str, str],
+    unsubscribe_token: Callable[[str], str],
+) -> None:
+    """Call every method of the gateway's ticket, link and analytics clients once, through `transports(provider)`.
+
+    `unsubscribe_token(link_token)` is the unsubscribe token of an e-mail update sent to that link's address.
+    """
 
     def client(provider: str) -> UpstreamClient:
         return UpstreamClient(provider, urls[provider], transport=log.transport(provider, transports(provider)))
@@ -125,12 +134,23 @@ async def drive_gateway(log: Log, transports: Callable[[str], httpx.AsyncBaseTra
             description="The WiFi in room 2.14 drops every hour", room_code="LIB-101", photo_ids=[photo.id]
         )
         created = await user.create(report, "contract-1")
+        assert created.private_link is not None
+        reporter: Any = _Tracked(LinkApi(tickets, created.private_link.token), log.called)
+        await reporter.state()
+        await reporter.subscribe("reporter@campus.example")
         await user.photo(photo.id)
         await user.photo(photo.id, thumbnail=True)
         await staff.search([("status", "open")])
         current = await staff.get(created.id)
-        await staff.update(created.id, TicketUpdate(status="active"), current.version)
+        await staff.update(created.id, TicketUpdate(status="active"), current.version)  # an e-mail update
+        await user.unsubscribe(unsubscribe_token(created.private_link.token))
+        await reporter.subscribe("reporter@campus.example")
+        await reporter.stop_email()
+        await user.follow(created.id, "contract-follow")
+        await _closed_and_answered(user, staff, tickets, log)
+        await user.lookup([created.private_link.token])
         await user.post_message(created.id, MessageCreate(body="It dropped again."), "contract-2")
+        await reporter.mark_seen(0)
         await staff.messages(created.id)
         await staff.history(created.id)
         await staff.explanation(created.id)
@@ -146,6 +166,16 @@ async def drive_gateway(log: Log, transports: Callable[[str], httpx.AsyncBaseTra
     finally:
         for upstream in (tickets, *analytics_clients):
             await upstream.aclose()
+
+
+async def _closed_and_answered(user: Any, staff: Any, tickets: UpstreamClient, log: Log) -> None:
+    """A report the helpdesk closes, and its reporter's answer to "Is it fixed?"."""
+    closed = await user.create(TicketCreate(description="The elevator in building B is stuck"), "contract-3")
+    assert closed.private_link is not None
+    active = await staff.update(closed.id, TicketUpdate(status="active"), closed.version)
+    await staff.update(closed.id, TicketUpdate(status="closed"), active.version)
+    reporter: Any = _Tracked(LinkApi(tickets, closed.private_link.token), log.called)
+    await reporter.answer_fix(FixAnswerCreate(answer="fixed"), "contract-fixed")
 
 
 async def drive_analytics_services(log: Log, ticket_transport: httpx.AsyncBaseTransport, ticket_url: str) -> None:

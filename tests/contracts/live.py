@@ -15,6 +15,7 @@ from PIL import Image
 
 from campusdesk_common.contracts.registry import PROVIDERS, Operation
 from tests.support.services import ServiceProcess, free_port
+from tests.support.smtp_sink import SmtpSink, mail_mentioning, unsubscribe_token
 
 # The ticket service loads its classifier before it answers /health; the machine may be busy.
 START_TIMEOUT = 90.0
@@ -45,10 +46,15 @@ class Provider:
 
 
 @contextmanager
-def running_providers(database_url: str) -> Iterator[dict[str, Provider]]:
-    """Every provider of the registry started as `make run` starts it, with its live `/openapi.json`."""
+def running_providers(database_url: str, smtp_url: str) -> Iterator[dict[str, Provider]]:
+    """Every provider started as `make run` starts it (mail to `smtp_url`), with its live `/openapi.json`."""
     ticket_port = free_port()
-    env = {"DATABASE_URL": database_url, "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}"}
+    env = {
+        "DATABASE_URL": database_url,
+        "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}",
+        "SMTP_URL": smtp_url,
+        "SMTP_FROM": "CampusDesk <helpdesk@campus.example>",
+    }
     processes = [
         ServiceProcess(name, env, port=ticket_port if name == "ticket_service" else None) for name in PROVIDERS
     ]
@@ -78,7 +84,7 @@ class RealAnswer:
     response: httpx.Response
 
 
-def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
+def real_answers(providers: dict[str, Provider], mail: SmtpSink) -> list[RealAnswer]:
     """Fill the ticket service through its API (so every answer has content), then call every operation."""
     answers: list[RealAnswer] = []
 
@@ -111,7 +117,7 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     call(t, ("POST", "/places/preview"), "/places/preview", HELPDESK, json={"csv": "building,room\nLIB,LIB-101\n"})
     smaller = CAMPUS.replace("LIB,Library,1,LIB-101,Reading room\n", "").replace("SCI,Science,0,SCI-001,Lab\n", "")
     call(t, ("POST", "/places/preview"), "/places/preview", HELPDESK, json={"csv": smaller + "SCI,Science,0,SCI-002,"})
-    _private_links(call, first, second)  # before the reads: the closed ticket has its follow-up then
+    _private_links(call, first, second, mail)  # before the reads: the closed ticket has its follow-up then
     call(t, ("GET", "/tickets"), "/tickets", HELPDESK)
     call(t, ("GET", "/tickets"), "/tickets", USER, params={"limit": 1})  # a page with a next cursor
     call(t, ("GET", "/tickets/{ticket_id}"), one, USER)
@@ -149,13 +155,27 @@ def real_answers(providers: dict[str, Provider]) -> list[RealAnswer]:
     return answers
 
 
-def _private_links(call: Any, first: dict[str, Any], second: dict[str, Any]) -> None:
-    """Both reports came with private links: follow one, read and answer through them (the second is closed)."""
+def _private_links(call: Any, first: dict[str, Any], second: dict[str, Any], mail: SmtpSink) -> None:
+    """Both reports came with private links: follow one, read and answer through them (the second is closed),
+    and take e-mail updates for the open one until its first message's one-click unsubscribe."""
     t = "ticket_service"
     open_link = {"X-Private-Link": first["private_link"]["token"]}
     closed_link = {"X-Private-Link": second["private_link"]["token"]}
     follow = ("POST", "/tickets/{ticket_id}/followers")
     call(t, follow, f"/tickets/{first['id']}/followers", {**USER, "Idempotency-Key": "contract-follow"})
+    email = {"email": "reporter@campus.example"}
+    call(t, ("PUT", "/links/self/email"), "/links/self/email", open_link, json=email)
+    call(t, ("PUT", "/links/self/email"), "/links/self/email", closed_link, json=email)
+    call(t, ("DELETE", "/links/self/email"), "/links/self/email", closed_link)
+    call(
+        t,
+        ("POST", "/tickets/{ticket_id}/messages"),
+        f"/tickets/{first['id']}/messages",
+        HELPDESK,
+        json={"body": "Fixed?"},
+    )
+    token = unsubscribe_token(mail_mentioning(mail, first["private_link"]["token"]))
+    call(t, ("POST", "/unsubscribe"), "/unsubscribe", {}, json={"token": token})
     call(t, ("GET", "/tickets/{ticket_id}"), f"/tickets/{second['id']}", {**USER, **closed_link})
     call(t, ("GET", "/links/self"), "/links/self", open_link)
     call(t, ("PUT", "/links/self/seen"), "/links/self/seen", open_link, json={"message_id": 2**40})

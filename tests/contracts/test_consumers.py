@@ -19,6 +19,7 @@ from tests.contracts.consumers import (
     parses_recorded,
 )
 from tests.contracts.live import Provider
+from tests.support.smtp_sink import SmtpSink, mail_mentioning, unsubscribe_token
 
 
 def _misread(log: Log) -> list[str]:
@@ -34,11 +35,17 @@ def _misread(log: Log) -> list[str]:
     return problems
 
 
-async def test_the_gateway_parses_every_answer_with_the_registry_model(providers: dict[str, Provider]) -> None:
+async def test_the_gateway_parses_every_answer_with_the_registry_model(
+    providers: dict[str, Provider], mail: SmtpSink
+) -> None:
     log = Log()
     urls = {name: provider.url for name, provider in providers.items()}
+
+    def unsubscribe_token_of(link_token: str) -> str:
+        return unsubscribe_token(mail_mentioning(mail, link_token))
+
     with parses_recorded(log):
-        await drive_gateway(log, lambda _: httpx.AsyncHTTPTransport(), urls)
+        await drive_gateway(log, lambda _: httpx.AsyncHTTPTransport(), urls, unsubscribe_token_of)
     assert gateway_methods() - NOT_JSON - log.called == set(), "drive these in tests/contracts/consumers.py"
     assert {r.provider for r in log.received} == set(PROVIDERS)
     assert all(r.response.is_success for r in log.received), [(r.request, r.response.text) for r in log.received]

@@ -7,6 +7,7 @@ in this process's event loop or in another process.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.support.services import free_port
-from tests.support.waiting import POLL_INTERVAL
+from tests.support.waiting import POLL_INTERVAL, wait_until
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,25 @@ async def eventually(predicate: Callable[[], Awaitable[bool] | bool], give_up_af
         if loop.time() >= deadline:
             return False
         await asyncio.sleep(POLL_INTERVAL)
+
+
+_LIST_UNSUBSCRIBE = re.compile(r"<[^>]*/unsubscribe/([A-Za-z0-9_-]{32})>")
+
+
+def unsubscribe_token(received: Received) -> str:
+    """The unsubscribe token of a message: the last path segment of its List-Unsubscribe address."""
+    found = _LIST_UNSUBSCRIBE.fullmatch(str(received.message["List-Unsubscribe"]).strip())
+    assert found is not None, received.message.as_string()
+    return found.group(1)
+
+
+def mail_mentioning(sink: SmtpSink, text: str, give_up_after: float = 30.0) -> Received:
+    """The first message whose body contains `text` (a private link's token), waiting for it to arrive."""
+
+    def found() -> Received | None:
+        return next((item for item in sink.messages() if text in item.body), None)
+
+    assert wait_until(lambda: found() is not None, give_up_after), [m.body for m in sink.messages()]
+    message = found()
+    assert message is not None
+    return message

@@ -55,6 +55,9 @@ PROVIDERS: dict[str, dict[Operation, Answer]] = {
         ("PUT", "/links/self/seen"): Answer(200, links.LinkState),
         ("POST", "/links/lookup"): Answer(200, links.LinkedTickets),
         ("POST", "/links/self/fix-answer"): Answer(201, links.FixAnswerRead),
+        ("PUT", "/links/self/email"): Answer(200, links.LinkState),
+        ("DELETE", "/links/self/email"): Answer(200, links.LinkState),
+        ("POST", "/unsubscribe"): Answer(200, links.Unsubscribed),
     },
     "analytics_open_service": {("GET", "/open-tickets"): Answer(200, analytics_open.OpenTickets)},
     "analytics_resolution_service": {

@@ -127,8 +127,8 @@ async def resolution_monthly(
     responses=problem_responses(422, 503),
     description="Per closing month (UTC) and category: tickets closed, those whose private links answered "
     '"Is it fixed?", those every answer of which is "fixed", and those followed up by a ticket filed at '
-    f"most {FOLLOW_UP_DAYS} days after closure. At most {VERIFIED_FIXES_MAX_MONTHS} months; each part is read "
-    "through a partial index and bounded by the range." + _INTERNAL,
+    f"most {FOLLOW_UP_DAYS} days after closure. At most {VERIFIED_FIXES_MAX_MONTHS} months, read "
+    "from a roll-up kept in the closing, answering and follow-up transactions." + _INTERNAL,
 )
 async def verified_fix_facts(
     connection: ReadConnectionDep,
