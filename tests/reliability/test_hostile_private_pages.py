@@ -22,6 +22,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from tests.reliability.fuzz_targets import fuzz_private_pages
 from tests.reliability.harness import HELPDESK, USER, Browser, Stack, query, running_stack
 from tests.support import databases
 from tests.support.services import ServiceProcess, free_port
@@ -57,6 +58,7 @@ HOSTILE_TOKENS = [
     "%2541" * 32,
     "'%20OR%20'1'='1",
 ]
+FUZZ_EXAMPLES = 300
 TABLES = ("tickets", "messages", "ticket_events", "idempotency_keys")
 
 
@@ -388,14 +390,14 @@ def test_a_forged_or_garbled_links_cookie_is_ignored_and_the_pages_still_work(si
     ]
     for value in values:
         with httpx.Client(base_url=site.gateway, timeout=15) as client:
-            cookie = {"Cookie": f"campusdesk_role=user; {LINKS_COOKIE}={value}".encode()}
+            cookie = {b"Cookie": f"campusdesk_role=user; {LINKS_COOKIE}={value}".encode()}
             mine = client.get("/my-tickets", headers=cookie)
             assert mine.status_code == 200, (value[:40], mine.status_code)
             assert "Wi-Fi down in the library" not in mine.text, "an unsigned link was trusted"
             shown = client.get(page, headers=cookie)
             assert shown.status_code == 200, (value[:40], shown.status_code)
             # The page replaces the garbage with a signed cookie holding only this link.
-            assert shown.cookies.get(LINKS_COOKIE, "").startswith(site.open_token + ".")
+            assert (shown.cookies.get(LINKS_COOKIE) or "").startswith(site.open_token + ".")
     # A cookie larger than any server takes is refused by the HTTP server, not a 500.
     with httpx.Client(base_url=site.gateway, timeout=15) as client:
         oversized = client.get("/my-tickets", headers={"Cookie": f"{LINKS_COOKIE}={'x' * 70_000}"})
@@ -459,8 +461,8 @@ def test_is_it_fixed_answered_at_once_many_times_files_one_follow_up(site: Site,
     follow_ups = [t for t in _all_tickets(site) if t.get("follows_up") == closed_id]
     assert len(follow_ups) == 1, follow_ups
     assert follow_ups[0]["description"] == "Still cold"
-    answers = "SELECT fix_answer FROM private_links WHERE ticket_id = :id"
-    recorded = query(site.stack.database_url, answers, id=closed_id)
+    recorded_sql = "SELECT fix_answer FROM private_links WHERE ticket_id = :id"
+    recorded = query(site.stack.database_url, recorded_sql, id=closed_id)
     assert recorded == [("broken",)]
 
 
@@ -514,3 +516,11 @@ def test_over_the_limit_a_429_with_retry_after_keeps_the_typed_text(site: Site, 
             assert f'action="{path}"' in response.text  # sent again to the same address
     assert site.stored() == after_allowed
     assert _messages(site, ticket_id, token) == ["First message"]
+
+
+def test_random_tokens_actions_and_fields_through_the_private_pages(site: Site) -> None:
+    """A bounded run of `make fuzz`'s private-page target (thousands of cases there)."""
+    report = fuzz_private_pages(site.gateway, site.stack.ticket.url, max_examples=FUZZ_EXAMPLES)
+    print(report.summary())
+    assert report.cases == FUZZ_EXAMPLES and len(report.statuses) > 1, report.summary()
+    assert report.failures == {}, "\n\n".join(f"{k}\n{v}" for k, v in report.failures.items())
