@@ -139,6 +139,14 @@ class Ticket(Base):
             postgresql_where=text("status = 'active'"),
             sqlite_where=text("status = 'active'"),
         ),
+        # Search by any part of the description (ILIKE '%…%'); SQLite scans instead.
+        Index(
+            "ix_tickets_description_trgm",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+            info={"only_on": "postgresql"},
+        ),
         # Staff filter by room (newest activity first) and the per-place counts of /stats/place-tickets.
         Index("ix_tickets_room_code_updated_at_id", "room_code", "updated_at", "id"),
         Index(
@@ -448,6 +456,13 @@ class PrivateLink(Base):
             "fix_answer",
             postgresql_where=text("fix_answer IS NOT NULL"),
             sqlite_where=text("fix_answer IS NOT NULL"),
+        ),
+        # The links with an address, for the sender's erasure 30 days after closure (revision 0009).
+        Index(
+            "ix_private_links_subscribed",
+            "ticket_id",
+            postgresql_where=text("email IS NOT NULL"),
+            sqlite_where=text("email IS NOT NULL"),
         ),
     )
 
