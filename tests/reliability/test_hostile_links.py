@@ -131,7 +131,7 @@ async def test_following_refuses_odd_tickets_roles_and_closed_tickets(linked: Li
     await _refused(linked, "POST", url, 400, headers={"X-Role": "admin"})
     await _refused(linked, "POST", url, 403, headers=HELPDESK)
     await _refused(linked, "POST", url, 422, headers={**USER, "Idempotency-Key": "k" * 201})
-    await _refused(linked, "POST", f"/tickets/{linked.closed_id}/followers", 409, headers=USER)
+    await _refused(linked, "POST", f"/tickets/{linked.closed_id}/followers", 404, headers=USER)
 
 
 async def test_hostile_list_sorting_is_422(linked: Links) -> None:

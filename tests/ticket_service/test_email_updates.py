@@ -318,6 +318,9 @@ async def test_without_smtp_the_option_is_unavailable(api: Api) -> None:
     assert (state.email_available, state.email_updates) == (False, False)
     refused = await api.client.put("/links/self/email", json={"email": REPORTER}, headers=headers)
     assert_problem(refused, 409, detail_contains="E-mail updates are not available")
+    # A wrong token learns nothing, not even whether this service sends e-mail: the link's 404.
+    wrong = await api.client.put("/links/self/email", json={"email": REPORTER}, headers=link_headers("A" * 32))
+    assert_problem(wrong, 404)
     assert api.app.state.mail_sender is None
     assert await api.count("mail_outbox") == 0
 

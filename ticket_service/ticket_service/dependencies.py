@@ -21,7 +21,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from campusdesk_common.contracts.links import PRIVATE_LINK_HEADER
-from campusdesk_common.problems import BadRequest, InvalidInput, NotFound, ServiceUnavailable
+from campusdesk_common.problems import BadRequest, InvalidInput, ServiceUnavailable
 from campusdesk_common.vocabulary import Role
 from ticket_service import domain, links, repository, tokens
 from ticket_service.classifier import CategoryClassifier, Prediction
@@ -284,7 +284,7 @@ async def _readable_ticket(
     if private_link is not None:
         by_link = await links.ticket_by_token(connection, ticket_id, private_link)
         if by_link is None:
-            raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+            raise domain.no_such_ticket(ticket_id)
         return by_link
     ticket = await repository.get_ticket(connection, ticket_id)
     domain.ensure_visible(role, ticket_id, None if ticket is None else ticket["status"])

@@ -85,10 +85,15 @@ def can_see(role: str, status: str) -> bool:
     return role == "helpdesk" or status != "closed"
 
 
+def no_such_ticket(ticket_id: int) -> NotFound:
+    """The one answer for a ticket that does not exist or may not be seen: the two are indistinguishable."""
+    return NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+
+
 def ensure_visible(role: str, ticket_id: int, status: str | None) -> None:
     """404 for a ticket that does not exist, or that this role may not see."""
     if status is None or not can_see(role, status):
-        raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+        raise no_such_ticket(ticket_id)
 
 
 def visible_statuses(role: str, requested: Iterable[Status] | None) -> frozenset[Status]:
@@ -207,7 +212,7 @@ def plan_change(ticket: TicketState, role: str, change: RequestedChange, *, now:
 def ensure_accepts_messages(ticket_id: int, status: str | None) -> None:
     """404 for an unknown ticket, 409 for a closed one."""
     if status is None:
-        raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+        raise no_such_ticket(ticket_id)
     if status == "closed":
         raise Conflict(
             f"Ticket {ticket_id} is closed: it takes no new messages. Report a new ticket if the problem is back.",

@@ -24,7 +24,7 @@ from campusdesk_common.contracts.links import (
 )
 from campusdesk_common.contracts.tickets import MAX_TEXT_LENGTH
 from campusdesk_common.problems import Conflict, NotFound
-from ticket_service import counters, links, repository, rollups, service, tokens
+from ticket_service import counters, domain, links, repository, rollups, service, tokens
 from ticket_service.links import IssuedLink
 from ticket_service.mail import outbox
 
@@ -51,13 +51,9 @@ async def link_state(connection: AsyncConnection, link: RowMapping, *, email_ava
 async def follow(connection: AsyncConnection, secret: bytes, ticket_id: int, *, now: datetime) -> IssuedLink:
     """Count one more person affected by an open or active ticket, and give them its private link."""
     if not await repository.add_follower(connection, ticket_id):
-        status = await repository.ticket_status(connection, ticket_id)
-        if status is None:
-            raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
-        raise Conflict(
-            f"Ticket {ticket_id} is closed: it can no longer be followed. Report a new ticket if the problem is back.",
-            slug="ticket-closed",
-        )
+        # Only open and active tickets take followers, and followers are simple users, to whom a
+        # closed ticket does not exist: the same 404 as a missing one, never "it is closed".
+        raise domain.no_such_ticket(ticket_id)
     return await links.issue(connection, secret, ticket_id=ticket_id, kind="follower", now=now)
 
 

@@ -20,7 +20,7 @@ from campusdesk_common.contracts.tickets import (
     TicketPage,
     TicketRead,
 )
-from campusdesk_common.problems import Conflict, InvalidInput, NotFound
+from campusdesk_common.problems import Conflict, InvalidInput
 from campusdesk_common.vocabulary import Category, NotificationEvent, Status
 from ticket_service import counters, domain, links, photo_store, places, repository, rollups
 from ticket_service.classifier import Prediction
@@ -108,7 +108,7 @@ async def update_ticket(
     for _ in range(_MAX_ATTEMPTS):
         row = await repository.get_ticket(connection, ticket_id)
         if row is None:
-            raise NotFound(f"There is no ticket {ticket_id}.", slug="ticket-not-found")
+            raise domain.no_such_ticket(ticket_id)
         domain.check_permissions(role, change)
         domain.check_if_match(if_match, row["version"])
         ticket = state_of(row)

@@ -53,9 +53,10 @@ async def subscribe(
     and is erased 30 days after the ticket closes. Giving it again keeps the subscription; another
     address replaces it. 409 when the service sends no e-mail or the ticket closed too long ago.
     """
-    _ensure_mail_available(request)
     connection = await uow.connection()
+    # The token first: a wrong one learns nothing, not even whether this service sends e-mail.
     link = await link_actions.live_link(connection, token)
+    _ensure_mail_available(request)
     ticket = await repository.get_ticket(connection, link["ticket_id"])
     assert ticket is not None  # a link is deleted with its ticket
     now = datetime.now(UTC)

@@ -50,7 +50,7 @@ def _email_available(request: Request) -> bool:
     "/tickets/{ticket_id}/followers",
     status_code=201,
     response_model=PrivateLink,
-    responses=problem_responses(400, 403, 404, 409, 413, 422, 503),
+    responses=problem_responses(400, 403, 404, 413, 422, 503),
 )
 async def follow_ticket(
     ticket_id: TicketId,
@@ -61,8 +61,8 @@ async def follow_ticket(
 ) -> Response:
     """“This affects me too” (`user`): count one more person affected and get the ticket's private link.
 
-    Only an open or active ticket can be followed (a closed one: 409). Send an Idempotency-Key so
-    that a double click counts once: the retry gets the same link.
+    Only an open or active ticket can be followed (a closed one is a 404, as for every `user`).
+    Send an Idempotency-Key so that a double click counts once: the retry gets the same link.
     """
     if role != "user":
         raise Forbidden("Only a `user` says “This affects me too”.", slug="followers-are-users")
