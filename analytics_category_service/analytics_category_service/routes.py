@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from analytics_category_service import metric, recurring
-from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
+from campusdesk_common.answers import (
+    CSV_OR_JSON_RESPONSE,
+    AcceptHeader,
+    FormatQuery,
+    csv_answer,
+    fetch_json,
+    json_answer,
+    wants_csv,
+)
 from campusdesk_common.contracts.analytics_category import ActiveByCategory, RecurringProblems
 from campusdesk_common.contracts.places import PlaceTicketCounts
 from campusdesk_common.contracts.stats import ActiveCounts
@@ -27,10 +35,8 @@ router = APIRouter(tags=["analytics"])
 )
 async def active_by_category(
     request: Request,
-    response_format: Annotated[
-        Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    response_format: FormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """Active tickets per category."""
     counts = await fetch_json(
@@ -72,10 +78,8 @@ async def recurring_problems(
         str | None,
         Query(description=f"Default {recurring.DEFAULT_DAYS}.", json_schema_extra=_count_schema(recurring.MAX_DAYS)),
     ] = None,
-    response_format: Annotated[
-        Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    response_format: FormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """Rooms with at least N tickets of one category in the last D days."""
     threshold = recurring.parse_count(

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from analytics_open_service import metric
-from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
+from campusdesk_common.answers import (
+    CSV_OR_JSON_RESPONSE,
+    AcceptHeader,
+    FormatQuery,
+    csv_answer,
+    fetch_json,
+    json_answer,
+    wants_csv,
+)
 from campusdesk_common.contracts.analytics_open import OpenTickets
 from campusdesk_common.contracts.stats import OpenTicketCounts
 from campusdesk_common.problems import BadGateway, problem_responses
@@ -37,10 +45,8 @@ async def open_tickets(
     request: Request,
     hours: Annotated[str | None, Query(json_schema_extra=_period_schema(metric.MAX_VALUE["hours"]))] = None,
     days: Annotated[str | None, Query(json_schema_extra=_period_schema(metric.MAX_VALUE["days"]))] = None,
-    response_format: Annotated[
-        Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    response_format: FormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """Tickets opened in the last X hours or days that are not yet closed."""
     period = metric.parse_period(hours, days)

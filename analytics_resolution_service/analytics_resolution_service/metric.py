@@ -19,6 +19,9 @@ import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
 
 from analytics_resolution_service.median import MEDIAN_MAX_ERROR, median_seconds
 from campusdesk_common.contracts.analytics_resolution import MonthResolution, ResolutionTime
@@ -31,6 +34,15 @@ MAX_MONTHS = 1200
 # ASCII digits only: "２０２６-03" is not a month of this API.
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 MONTH_RULE = "Months are written YYYY-MM (for example 2026-03), and from must not be after to."
+
+
+# The query parameters every analysis of this service takes: a month range and categories.
+_MONTH_SCHEMA = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-03"]}
+FirstMonthQuery = Annotated[str | None, Query(alias="from", json_schema_extra=_MONTH_SCHEMA)]
+LastMonthQuery = Annotated[str | None, Query(alias="to", json_schema_extra=_MONTH_SCHEMA)]
+CategoriesQuery = Annotated[
+    list[str] | None, Query(json_schema_extra={"items": {"type": "string", "enum": list(CATEGORIES)}})
+]
 
 
 def _index(month: str) -> int:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from analytics_resolution_service import metric, verified_fixes_metric
-from campusdesk_common.answers import CSV_OR_JSON_RESPONSE, csv_answer, fetch_json, json_answer, wants_csv
+from campusdesk_common.answers import (
+    CSV_OR_JSON_RESPONSE,
+    AcceptHeader,
+    FormatQuery,
+    csv_answer,
+    fetch_json,
+    json_answer,
+    wants_csv,
+)
 from campusdesk_common.contracts.analytics_resolution import VerifiedFixes
 from campusdesk_common.contracts.stats import VerifiedFixFacts
 from campusdesk_common.problems import BadGateway, problem_responses
-from campusdesk_common.vocabulary import CATEGORIES
 
 router = APIRouter(tags=["analytics"])
-_MONTH_SCHEMA = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-03"]}
 
 
 @router.get(
@@ -34,16 +38,11 @@ _MONTH_SCHEMA = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examp
 )
 async def verified_fixes_by_month(
     request: Request,
-    first: Annotated[str | None, Query(alias="from", json_schema_extra=_MONTH_SCHEMA)] = None,
-    last: Annotated[str | None, Query(alias="to", json_schema_extra=_MONTH_SCHEMA)] = None,
-    category: Annotated[
-        list[str] | None,
-        Query(json_schema_extra={"items": {"type": "string", "enum": list(CATEGORIES)}}),
-    ] = None,
-    response_format: Annotated[
-        Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    first: metric.FirstMonthQuery = None,
+    last: metric.LastMonthQuery = None,
+    category: metric.CategoriesQuery = None,
+    response_format: FormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     """Share of answered tickets confirmed fixed, and follow-ups, by month of closure and category."""
     months = metric.parse_range(first, last, request.app.state.clock())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
+from fastapi import Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
@@ -15,6 +16,10 @@ Model = TypeVar("Model", bound=BaseModel)
 
 # The same URL answers JSON or CSV depending on Accept, so caches must key on it.
 _VARY = {"Vary": "Accept"}
+
+# The two ways a read-only endpoint is asked for CSV (see `wants_csv`): as route parameters.
+FormatQuery = Annotated[Literal["json", "csv"] | None, Query(alias="format", description="`csv` for a download.")]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 
 CSV_OR_JSON_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The answer, as JSON or CSV."}
