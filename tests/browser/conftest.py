@@ -45,13 +45,20 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack_env() -> dict[str, str]:
+    """More environment for every service of a module's stack; a module overrides it (e.g. SMTP_URL for e-mail)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[Stack]:
     """Ticket service (SQLite), the three analytics services and the gateway, as real processes."""
     folder = tmp_path_factory.mktemp("browser-stack")
     template = databases.create_sqlite_template(folder)
     database_url = databases.copy_sqlite(template, folder)
-    ticket_port = free_port()
+    ticket_port, gateway_port = free_port(), free_port()
     env = {
+        **stack_env,
         "DATABASE_URL": database_url,
         "TICKET_SERVICE_DATABASE_URL": database_url,
         "TICKET_SERVICE_URL": f"http://127.0.0.1:{ticket_port}",
@@ -59,6 +66,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "WEB_GATEWAY_MESSAGE_POLL_SECONDS": "2",
         # The journeys check badges right after filing tickets: no minute-old answer.
         "WEB_GATEWAY_RECURRING_BADGE_MAX_AGE": "0",
+        # Private links, on the page and in e-mail updates, lead to this stack's gateway.
+        "TICKET_SERVICE_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
+        "WEB_GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
     }
     services = [ServiceProcess("ticket_service", env, port=ticket_port)]
     try:
@@ -66,7 +76,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for name in ("analytics_open_service", "analytics_resolution_service", "analytics_category_service"):
             services.append(ServiceProcess(name, env).start())
         gateway_env = {**env, **{f"{s.name.upper()}_URL": s.url for s in services[1:]}}
-        services.append(ServiceProcess("web_gateway", gateway_env).start())
+        services.append(ServiceProcess("web_gateway", gateway_env, port=gateway_port).start())
         yield Stack(services)
     finally:
         for service in reversed(services):

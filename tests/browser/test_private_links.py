@@ -1,18 +1,21 @@
 """Issue 14 in Debian's Chromium against the five real services: a reporter keeps a ticket's private link,
 the helpdesk answers, starts and closes it, a brand-new browser holding only the link sees how it ended,
-nobody else sees it, and "Still broken" clicked twice files exactly one linked follow-up."""
+nobody else sees it, "Still broken" clicked twice files exactly one linked follow-up, and staff see it
+in the "Verified fixes" analysis."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import httpx
 import pytest
 
 from campusdesk_common.contracts.tickets import TicketRead
+from campusdesk_common.vocabulary import CATEGORY_LABELS
 from tests.browser.conftest import Stack, axe_violations
 
 pytestmark = pytest.mark.browser
@@ -52,6 +55,7 @@ def test_the_reporters_private_link_follows_the_ticket_to_its_end(
     assert found is not None, link
     private_path = found.group(0)
     assert reporter.url.split("?")[0].endswith(private_path)
+    assert link == f"{stack.gateway_url}{private_path}"  # the gateway's public address, as configured
     expect(reporter.locator(".private-link svg.qr-code")).to_have_count(1)
     ticket_id = int(re.sub(r"\D", "", reporter.get_by_role("heading", level=1).inner_text()))
     _assert_clean(reporter, "private page, open")
@@ -116,3 +120,17 @@ def test_the_reporters_private_link_follows_the_ticket_to_its_end(
         expect(holder.locator("#my-tickets .ticket-row")).to_have_count(2)
     finally:
         context.close()
+
+    # The analysis shows it: the month it was closed (UTC), its category, answered, not confirmed, followed up.
+    assert closed.closed_at is not None
+    month = closed.closed_at.astimezone(UTC).strftime("%Y-%m")
+    label = CATEGORY_LABELS[closed.category]
+    staff.goto("/analytics")
+    rows = staff.locator("#verified-panel #verified-table tbody tr")
+    row = rows.filter(has=staff.get_by_role("cell", name=month, exact=True)).filter(
+        has=staff.get_by_role("cell", name=label, exact=True)
+    )
+    expect(row).to_have_count(1)
+    # Month, category, closed, answered, confirmed fixed, share fixed, followed up (the only closed ticket here).
+    expect(row.locator("td")).to_have_text([month, label, "1", "1", "0", "0.0%", "1"])
+    _assert_clean(staff, "analytics after the follow-up")
