@@ -197,7 +197,9 @@ def test_every_page_passes_axe_and_screenshots_at_desktop_and_phone(
             api.post("/tickets", json={"description": text}).raise_for_status()
         active = api.post("/tickets", json={"description": "The lift in the library smells of smoke"}).json()["id"]
         api.patch(f"/tickets/{active}", json={"status": "active"}, headers={"X-Role": "helpdesk"}).raise_for_status()
-    sample = _report(open_page("user"), "Printer on floor 2 of the library jams on every page")
+    reporter = open_page("user")
+    sample = _report(reporter, "Printer on floor 2 of the library jams on every page")
+    sample_private_path = reporter.url.split("?")[0].removeprefix(stack.gateway_url)
     staff_setup = open_page("helpdesk")
     staff_setup.goto(f"/tickets/{sample}")
     staff_setup.get_by_label("Message").fill("Thanks, we have ordered a new roller.")
@@ -214,6 +216,9 @@ def test_every_page_passes_axe_and_screenshots_at_desktop_and_phone(
             ("report", user, "/tickets/new"),
             ("user-list", user, "/tickets"),
             ("user-ticket", user, f"/tickets/{sample}"),
+            # Opening the private link keeps it in this browser, so "My tickets" lists the sample.
+            ("private-page", user, sample_private_path),
+            ("my-tickets", user, "/my-tickets"),
             ("helpdesk-list", staff, "/tickets?status=all"),
             ("helpdesk-ticket", staff, f"/tickets/{sample}"),
             ("analytics", staff, "/analytics"),
@@ -226,6 +231,12 @@ def test_every_page_passes_axe_and_screenshots_at_desktop_and_phone(
             if name == "report":
                 page.get_by_label("Description").press_sequentially("the printer in the library", delay=5)
                 expect(page.locator("#preview")).to_contain_text("This will be filed under")
+            if name == "private-page":
+                expect(page.get_by_role("heading", name="Your private link")).to_be_visible()
+                page.get_by_text("Open it on my phone").click()  # the QR code is folded away until asked for
+                expect(page.locator(".private-link svg.qr-code")).to_be_visible()
+            if name == "my-tickets":
+                expect(page.locator("#my-tickets")).to_contain_text("Printer on floor 2")
             _assert_accessible(page, f"{name} ({size_name})")
             if size_name == "phone":
                 _assert_fits_the_phone(page, name)
