@@ -41,9 +41,16 @@ def _assert_accessible(page: Any, where: str) -> None:
     assert page.csp_violations == [], (where, page.csp_violations)
 
 
+# Tables wider than what holds them: a phone would have to scroll them sideways to read a column.
+TABLES_WIDER_THAN_THEIR_BOX = """() => [...document.querySelectorAll('table')]
+  .filter(t => t.getClientRects().length && t.scrollWidth > t.parentElement.clientWidth + 1)
+  .map(t => `${t.id || t.className || 'table'}: ${t.scrollWidth} > ${t.parentElement.clientWidth}`)"""
+
+
 def _assert_fits_the_phone(page: Any, where: str) -> None:
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], (where, width)
+    assert page.evaluate(TABLES_WIDER_THAN_THEIR_BOX) == [], where
 
 
 def test_user_journey_report_suggestion_edit_message(open_page: Callable[..., Any]) -> None:

@@ -191,7 +191,7 @@ CHART_TEXT_BOXES = """() => [...document.querySelectorAll('figure.chart > svg')]
 
 def _assert_chart_labels_fit(page: Any, width: int, where: str) -> None:
     charts = page.evaluate(CHART_TEXT_BOXES)
-    assert {c["panel"] for c in charts} == {"open-panel", "resolution-panel", "category-panel"}, where
+    assert {c["panel"] for c in charts} == {"open-panel", "resolution-panel", "category-panel", "verified-panel"}, where
     for chart in charts:
         svg, here = chart["svg"], f"{where}, {chart['panel']}"
         assert chart["title"].strip() and chart["desc"].strip(), here
