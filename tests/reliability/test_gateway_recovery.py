@@ -37,6 +37,8 @@ pytestmark = pytest.mark.slow
 
 GIVE_UP = 30.0
 SUBMISSION_KEY = re.compile(r'name="submission_key" value="([0-9a-f]{32})"')
+# Where a simple user lands after reporting: the new ticket's private page.
+PRIVATE_PAGE = re.compile(r"/t/[A-Za-z0-9_-]{32}\?notice=created")
 
 
 @dataclass
@@ -162,10 +164,13 @@ async def test_a_report_answered_after_the_timeout_is_recovered_and_shown_as_sub
     assert reporting.proxy.seen == 2, "the gateway did not re-send the report after the timeout"
     stored = _stored(reporting.database_url, "SELECT id, description FROM tickets")
     assert [d for _, d in stored] == [description]  # exactly one ticket, not a duplicate
-    assert answer.headers["location"] == f"/tickets/{stored[0][0]}?notice=created"
+    # The reporter lands on the ticket's private page, through the one link the replayed creation issued.
+    assert PRIVATE_PAGE.fullmatch(answer.headers["location"]), answer.headers["location"]
+    assert _stored(reporting.database_url, "SELECT ticket_id FROM private_links") == [(stored[0][0],)]
     page = await reporting.browser.get(answer.headers["location"])
     assert page.status_code == 200
     assert "Your ticket has been submitted." in page.text
+    assert f"Ticket #{stored[0][0]}" in page.text and description in page.text
 
 
 async def test_a_report_whose_connection_drops_after_sending_is_recovered(reporting: Reporter) -> None:
@@ -217,7 +222,8 @@ async def test_when_no_answer_comes_in_time_the_text_is_kept_and_sending_again_s
         assert again.status_code == 303, again.text[:500]
         stored = _stored(database_url, "SELECT id, description FROM tickets")
         assert [d for _, d in stored] == [description]
-        assert again.headers["location"] == f"/tickets/{stored[0][0]}?notice=created"
+        assert PRIVATE_PAGE.fullmatch(again.headers["location"]), again.headers["location"]
+        assert _stored(database_url, "SELECT ticket_id FROM private_links") == [(stored[0][0],)]
 
 
 # Point 4: PostgreSQL stopped under a running ticket service, through the real gateway.

@@ -7,6 +7,7 @@ While one connection misbehaves, the same service keeps answering others.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,9 +52,14 @@ def exchange(target: tuple[str, int], *chunks: bytes) -> tuple[int, dict[str, st
 
 
 def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One answer: read until its Content-Length is complete, or until the server closes.
+
+    A server that refused a body (413) may keep the connection open a few seconds to drain what
+    the client still sends (nginx's lingering close): the answer is complete before that.
+    """
     data = b""
     try:
-        while chunk := sock.recv(65536):
+        while not _complete(data) and (chunk := sock.recv(65536)):
             data += chunk
     except ConnectionResetError:
         pass
@@ -62,6 +68,14 @@ def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     status = int(lines[0].split()[1])
     headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
     return status, {k.lower(): v for k, v in headers.items()}, body
+
+
+def _complete(data: bytes) -> bool:
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return length is not None and len(body) >= int(length.group(1))
 
 
 def assert_still_answers(stack: Stack, name: str) -> None:

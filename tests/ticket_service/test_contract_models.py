@@ -6,6 +6,8 @@ checks identity: each registered operation's route declares the registry's class
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, datetime, timedelta
 
 from fastapi.routing import APIRoute
@@ -21,14 +23,33 @@ from campusdesk_common.contracts.stats import (
     ResolutionMonthly,
 )
 from campusdesk_common.vocabulary import CATEGORIES
-from ticket_service.routes import classification, messages, photos
+from ticket_service import routes
+from ticket_service.routes import classification, email_updates, messages, photos
 from ticket_service.routes import links as link_routes
 from ticket_service.routes import places as places_routes
 from ticket_service.routes import stats as stats_routes
 from ticket_service.routes import tickets as ticket_routes
 from ticket_service.routes.responses import many_cells_response
 
-ROUTE_MODULES = (classification, ticket_routes, messages, stats_routes, places_routes, photos, link_routes)
+ROUTE_MODULES = (
+    classification,
+    ticket_routes,
+    messages,
+    stats_routes,
+    places_routes,
+    photos,
+    link_routes,
+    email_updates,
+)
+
+
+def test_every_route_module_is_checked() -> None:
+    with_router = {
+        module.name
+        for module in pkgutil.iter_modules(routes.__path__)
+        if hasattr(importlib.import_module(f"ticket_service.routes.{module.name}"), "router")
+    }
+    assert with_router == {module.__name__.rsplit(".", 1)[1] for module in ROUTE_MODULES}
 
 
 def test_every_operation_declares_the_registered_contract_class() -> None:
