@@ -77,7 +77,10 @@ def _analytics(run: dict[str, Any], scale: str) -> list[Row]:
         )
     page = _p50(run.get("gateway", {}), "analytics_page")
     if page:
-        rows.append((scale, "3: /analytics page (three panels) ≤ 10 ms", f"{page:.2f} ms", _mark(page <= 10)))
+        rows.append(
+            (scale, "3: /analytics page (all its panels) ≤ 10 ms", f"{page:.2f} ms",
+             _mark(page <= 10, f"{page / 10:.1f}×"))
+        )  # fmt: skip
     return rows
 
 

@@ -39,14 +39,18 @@ LABELS = {
     "open_tickets_24h": "GET /open-tickets?hours=24",
     "resolution_time": "GET /resolution-time (12 months)",
     "active_by_category": "GET /active-by-category",
+    "recurring_problems": "GET /recurring-problems",
+    "verified_fixes": "GET /verified-fixes (12 months)",
     "entry_page": "/ (entry page)",
     "ticket_list_page": "/tickets (helpdesk list page)",
     "ticket_list_all_page": "/tickets?status=all",
     "ticket_page_20_messages": "/tickets/{id} (20 messages)",
-    "analytics_page": "/analytics (three analyses)",
+    "analytics_page": "/analytics (whole page)",
     "fragment_open-panel": "/analytics fragment: open tickets",
     "fragment_resolution-panel": "/analytics fragment: resolution time",
     "fragment_category-panel": "/analytics fragment: active by category",
+    "fragment_recurring-panel": "/analytics fragment: recurring problems",
+    "fragment_verified-panel": "/analytics fragment: verified fixes",
 }
 
 
@@ -207,7 +211,13 @@ def run_section(scale: str, run: dict[str, Any]) -> list[str]:
         f"{machine['memory_gib']} GiB), {machine['os']}, Python {machine['python']}, PostgreSQL "
         f"{database.get('postgresql', '?')} ({settings}). "
         f"Load average at start: {', '.join(f'{x:.2f}' for x in machine['load_average_at_start'])}. "
-        f"Workers: {', '.join(f'{k} {v}' for k, v in run['settings']['workers'].items())}.",
+        f"Workers: {', '.join(f'{k} {v}' for k, v in run['settings']['workers'].items())}."
+        + (
+            f" Measured once the services were idle, {run['settled_seconds']:g} s after they started "
+            "(each ticket-service worker first embeds the open and active tickets for similar-ticket search)."
+            if "settled_seconds" in run
+            else ""
+        ),
         "",
     ]
     if database.get("status_counts"):
